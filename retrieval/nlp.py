@@ -1,0 +1,207 @@
+"""Language processing on a blank spaCy English pipeline: tokens, rule-based entities, terms.
+
+Documents and questions go through the same `Analyzer.analyze`, so that "ICAT" in a
+question and "Inter-Agency Coordination Group" in the text become the same term.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import spacy
+import Stemmer
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from retrieval.glossary import Glossary
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+_MONTH_RE = "^(" + "|".join(MONTHS) + ")$"
+# Document symbols: 64/293, A/71/119, E/2002/68/Add.1, A/RES/70/1, 2017/18, A/C.3/72/L.1
+SYMBOL_PATTERN = r"(?:[A-Z](?:/[A-Z0-9.]*[A-Z0-9])*/\d+(?:/[A-Za-z0-9.]*[A-Za-z0-9])*|\d{1,4}/\d{1,4})"
+_SYMBOL_TOKEN = re.compile(f"^{SYMBOL_PATTERN}$")
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+ENTITY_LABELS = {"org": "ORG", "body": "ORG", "person": "PERSON", "place": "GPE", "instrument": "LAW",
+                 "event": "EVENT", "fund": "ORG", "group": "NORP"}
+
+
+def clean_text(text: str) -> str:
+    """Normalise user or document text: NFKC, no ANSI/control/invisible format characters, folded spaces."""
+    text = _ANSI.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return re.sub(r"[ \t\n]+", " ", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A rule-based entity: label (ORG, GPE, DATE, SYMBOL, FREQ ...), text, char span, concept id."""
+
+    label: str
+    text: str
+    start: int
+    end: int
+    concept: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One index term; ``synonym`` marks terms that came from a synonym group."""
+
+    value: str
+    synonym: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Terms for BM25, surface words for typo repair, entities for answer extraction."""
+
+    terms: tuple[Term, ...]
+    entities: tuple[Entity, ...]
+    words: tuple[str, ...]
+
+
+def _date_patterns() -> list[dict[str, Any]]:
+    """Token patterns for the date shapes this kind of text uses."""
+    day = {"TEXT": {"REGEX": r"^\d{1,2}$"}}
+    month = {"TEXT": {"REGEX": _MONTH_RE}}
+    year = {"TEXT": {"REGEX": r"^(19|20)\d{2}$"}}
+    joiner = {"LOWER": {"IN": ["and", "to", "-", "–"]}}
+    shapes: list[list[dict[str, Any]]] = [
+        [day, joiner, day, month, year], [day, joiner, day, month], [day, month, year], [day, month],
+        [month, {"LOWER": "and"}, month, year], [month, year], [year],
+        [{"TEXT": {"REGEX": r"^(19|20)\d{2}[–-](19|20)\d{2}$"}}],
+        [{"LOWER": {"REGEX": r"^(fifty|sixty|seventy|eighty)-\w+$"}}, {"LOWER": "session"}],
+    ]
+    return [{"label": "DATE", "pattern": p} for p in shapes]
+
+
+def _frequency_patterns() -> list[dict[str, Any]]:
+    """How-often expressions."""
+    shapes: list[list[dict[str, Any]]] = [
+        [{"LOWER": "annually"}], [{"LOWER": "biennial"}],
+        [{"LOWER": "four"}, {"ORTH": "-"}, {"LOWER": "year"}, {"LOWER": "basis"}],
+    ]
+    return [{"label": "FREQ", "pattern": p} for p in shapes]
+
+
+class Analyzer:
+    """Shared text analysis for documents and questions."""
+
+    def __init__(self, glossary: Glossary, normaliser: str = "stem") -> None:
+        if normaliser not in ("stem", "none"):
+            raise ValueError(f"unknown normaliser {normaliser!r}: use 'stem' or 'none'")
+        self.glossary = glossary
+        self.normaliser = normaliser
+        self._stemmer = Stemmer.Stemmer("english")
+        self._stem_cache: dict[str, str] = {}
+        self.stopwords = (frozenset(STOP_WORDS) - glossary.keep_words) | glossary.extra_stopwords
+        self.nlp = self._build_pipeline()
+        self._single_synonyms = self._single_word_synonyms()
+
+    def _build_pipeline(self) -> Language:
+        nlp = spacy.blank("en")
+        nlp.tokenizer.token_match = _SYMBOL_TOKEN.match
+        ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": False})
+        patterns: list[dict[str, Any]] = []
+        for concept in self.glossary.concepts.values():
+            label = ENTITY_LABELS.get(concept.type, "MISC")
+            patterns += [{"label": label, "pattern": alias, "id": concept.token} for alias in concept.aliases]
+        for group in self.glossary.synonyms:
+            canon = "~" + self._canonical(group[0])
+            patterns += [{"label": "SYN", "pattern": p, "id": canon} for p in group if len(p.split()) > 1 or "-" in p]
+        patterns += _date_patterns() + _frequency_patterns()
+        patterns.append({"label": "SYMBOL", "pattern": [{"TEXT": {"REGEX": _SYMBOL_TOKEN.pattern}}]})
+        ruler.add_patterns(patterns)  # type: ignore[attr-defined]
+        return nlp
+
+    def _canonical(self, phrase: str) -> str:
+        return "_".join(self.stem(w) for w in phrase.lower().split())
+
+    def _single_word_synonyms(self) -> dict[str, str]:
+        mapping: dict[str, str] = {}
+        for group in self.glossary.synonyms:
+            canon = "~" + self._canonical(group[0])
+            for member in group:
+                if " " not in member and "-" not in member:
+                    mapping[self.stem(member.lower())] = canon
+        return mapping
+
+    def stem(self, word: str) -> str:
+        """Spelling-folded, stemmed form of one lowercase word (with overrides)."""
+        cached = self._stem_cache.get(word)
+        if cached is not None:
+            return cached
+        folded = self.glossary.spelling.get(word, word)
+        if folded in self.glossary.stem_overrides:
+            result = self.glossary.stem_overrides[folded]
+        elif self.normaliser == "stem":
+            result = self._stemmer.stemWord(folded)
+        else:
+            result = folded
+        if len(self._stem_cache) < 50_000:
+            self._stem_cache[word] = result
+        return result
+
+    def doc(self, text: str) -> Doc:
+        """The spaCy Doc of ``text`` with rule-based entities."""
+        return self.nlp(text)
+
+    def analyze(self, text: str) -> Analysis:
+        """Terms, entities and surface words of ``text``."""
+        doc = self.doc(text)
+        terms: list[Term] = []
+        entities: list[Entity] = []
+        words: list[str] = []
+        ent_at: dict[int, Span] = {ent.start: ent for ent in doc.ents}
+        i = 0
+        while i < len(doc):
+            ent = ent_at.get(i)
+            if ent is not None:
+                entities.append(Entity(ent.label_, ent.text, ent.start_char, ent.end_char, ent.ent_id_))
+                if ent.ent_id_:
+                    terms.append(Term(ent.ent_id_, synonym=ent.label_ == "SYN"))
+                    words.extend(t.lower_ for t in ent if t.is_alpha)
+                    i = ent.end
+                    continue
+                if ent.label_ == "SYMBOL":
+                    terms.append(Term("#" + ent.text.lower()))
+                    i = ent.end
+                    continue
+            token = doc[i]
+            i += 1
+            self._add_token_terms(token.lower_, token.is_punct or token.is_space, terms, words)
+        return Analysis(tuple(terms), tuple(entities), tuple(words))
+
+    def _add_token_terms(self, lower: str, skip: bool, terms: list[Term], words: list[str]) -> None:
+        if skip or lower in self.stopwords or not any(ch.isalnum() for ch in lower):
+            return
+        for part in _split_hyphens(lower):
+            if part in self.stopwords:
+                continue
+            words.append(part)
+            stem = self.stem(part)
+            syn = self._single_synonyms.get(stem)
+            terms.append(Term(syn, synonym=True) if syn else Term(stem))
+
+    def terms(self, text: str) -> list[str]:
+        """Just the term values of ``text`` (documents are indexed with these)."""
+        return [t.value for t in self.analyze(text).terms]
+
+
+def _split_hyphens(word: str) -> Iterable[str]:
+    """'rights-based' -> 'rights', 'based'; possessive and quote residue dropped."""
+    for part in re.split(r"[-–/']", word):
+        part = part.strip(".,;:()\"“”’‘")
+        if part and part != "s":
+            yield part

@@ -1,0 +1,146 @@
+"""Search the resolution: question -> typed hits with stable chunk ids, scores and coverage."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.glossary import Glossary, load_glossary
+from retrieval.index import BM25Params, Index
+from retrieval.nlp import Analysis, Analyzer, Entity
+from retrieval.parse import Chunk, Document, load_document
+
+SYNONYM_WEIGHT = 0.7  # a synonym match is good evidence, but weaker than the user's own word
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked chunk: id, BM25 score, and the share of the question's weight it covers."""
+
+    id: str
+    score: float
+    coverage: float
+    literal: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Ranked hits plus what the question was understood as."""
+
+    hits: tuple[Hit, ...]
+    query: Analysis
+    corrected: str
+
+
+class TypoFixer:
+    """One-edit typo repair against the document's own vocabulary (deletion neighbourhoods)."""
+
+    def __init__(self, vocabulary: Counter[str], min_length: int) -> None:
+        self.vocabulary = vocabulary
+        self.min_length = min_length
+        self._deletes: dict[str, list[str]] = {}
+        for word in vocabulary:
+            if len(word) >= min_length - 1:
+                for variant in {word, *_deletions(word)}:
+                    self._deletes.setdefault(variant, []).append(word)
+
+    def fix_word(self, word: str) -> str:
+        """The most frequent known word one edit away, or ``word`` itself."""
+        lower = word.lower()
+        if len(lower) < self.min_length or lower in self.vocabulary:
+            return word
+        candidates: set[str] = set()
+        for variant in {lower, *_deletions(lower)}:
+            candidates.update(self._deletes.get(variant, ()))
+        if not candidates:
+            return word
+        return max(sorted(candidates), key=lambda w: self.vocabulary[w])
+
+    def fix(self, text: str) -> str:
+        """``text`` with each unknown long word replaced by its closest known word."""
+        return _WORD.sub(lambda m: self.fix_word(m.group()), text)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+class Searcher:
+    """Analyses chunks once, then ranks them for any question."""
+
+    def __init__(self, document: Document, analyzer: Analyzer, params: BM25Params, typo_min_length: int = 5) -> None:
+        self.document = document
+        self.analyzer = analyzer
+        self.chunks: tuple[Chunk, ...] = document.chunks
+        self.analyses: dict[str, Analysis] = {c.id: analyzer.analyze(c.text) for c in self.chunks}
+        corpus = [[t.value for t in self.analyses[c.id].terms] for c in self.chunks]
+        self.index = Index(corpus, params)
+        self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        self.typos = TypoFixer(self._vocabulary(), typo_min_length)
+
+    def _vocabulary(self) -> Counter[str]:
+        vocab: Counter[str] = Counter()
+        for analysis in self.analyses.values():
+            vocab.update(analysis.words)
+        for concept in self.analyzer.glossary.concepts.values():
+            for alias in concept.aliases:
+                vocab.update(w.lower() for w in _WORD.findall(alias))
+        for group in self.analyzer.glossary.synonyms:
+            for member in group:
+                vocab.update(w.lower() for w in _WORD.findall(member))
+        for word in self.analyzer.stopwords:
+            vocab[word] += 1
+        return vocab
+
+    def entities(self, chunk_id: str) -> tuple[Entity, ...]:
+        """Rule-based entities found in a chunk."""
+        return self.analyses[chunk_id].entities
+
+    def search(self, question: str, k: int = 5, boost_labels: frozenset[str] = frozenset(),
+               boost: float = 0.0, exclude_kinds: frozenset[str] = frozenset()) -> SearchResult:
+        """Rank chunks for ``question``; chunks holding an entity in ``boost_labels`` get ``boost``."""
+        corrected = self.typos.fix(question)
+        query = self.analyzer.analyze(corrected)
+        counts = Counter((t.value, t.synonym) for t in query.terms)
+        weighted = [(term, n * (SYNONYM_WEIGHT if syn else 1.0)) for (term, syn), n in counts.items()]
+        scores = self.index.scores(weighted)
+        if boost and boost_labels:
+            scores = scores * np.array([1.0 + boost if self._has_label(c.id, boost_labels) else 1.0
+                                        for c in self.chunks])
+        order = np.argsort(-scores, kind="stable")
+        hits = []
+        for i in order:
+            chunk = self.chunks[int(i)]
+            if chunk.kind in exclude_kinds or scores[i] <= 0:
+                continue
+            hits.append(self._hit(chunk, float(scores[i]), counts))
+            if len(hits) >= k:
+                break
+        return SearchResult(tuple(hits), query, corrected)
+
+    def _has_label(self, chunk_id: str, labels: frozenset[str]) -> bool:
+        return any(e.label in labels for e in self.analyses[chunk_id].entities)
+
+    def _hit(self, chunk: Chunk, score: float, counts: Counter[tuple[str, bool]]) -> Hit:
+        terms = self.index.doc_terms[self._position[chunk.id]]
+        total = covered = 0.0
+        literal = False
+        for (term, synonym), _ in counts.items():
+            weight = self.index.weight(term)
+            total += weight
+            if term in terms:
+                covered += weight
+                literal = literal or not synonym
+        return Hit(chunk.id, score, covered / total if total else 0.0, literal)
+
+
+def build_searcher(resolution: Path, glossary_path: Path, params: BM25Params, normaliser: str = "stem",
+                   typo_min_length: int = 5) -> Searcher:
+    """Load the content files and build a ready Searcher."""
+    glossary: Glossary = load_glossary(glossary_path)
+    return Searcher(load_document(resolution), Analyzer(glossary, normaliser), params, typo_min_length)
