@@ -1,0 +1,289 @@
+"""The answer core: a plain, synchronous function from a question (and context) to an Answer.
+
+No channel, network or event-loop code lives here; every frontend calls `Core.answer`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.config import Config, load_config
+from bot.context import Context
+from bot.extract import Segment, best_segment, pick_entities, quote, split_segments
+from bot.model import Answer, Citation, Item
+from bot.templates import Templates, load_templates
+from retrieval.glossary import Glossary
+from retrieval.index import BM25Params
+from retrieval.nlp import Entity, clean_text
+from retrieval.parse import Chunk, Document
+from retrieval.refs import Ref, find_reference
+from retrieval.search import Hit, SearchResult, Searcher, build_searcher
+
+KIND_BOOST = 0.25  # favour chunks that hold the asked-for entity type (a date for "when")
+LIST_MIN_ENTITIES = 3
+_LIST_LABELS = frozenset({"ORG", "PERSON"})
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When to say "not in this resolution", and how much to cite."""
+
+    min_score: float
+    min_coverage: float
+    related_ratio: float
+    quote_chars: int
+    max_question_chars: int
+    top_k: int
+
+
+def _join(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class Core:
+    """Loaded content plus the search index; answers are pure functions of the question."""
+
+    def __init__(self, config: Config) -> None:
+        r = config.section("retrieval")
+        params = BM25Params(variant=str(r.get("variant", "okapi")), k1=float(r.get("k1", 0.6)),
+                            b=float(r.get("b", 0.3)), delta=float(r.get("delta", 0.5)),
+                            epsilon=float(r.get("epsilon", 0.25)))
+        self.config = config
+        self.searcher: Searcher = build_searcher(config.path("resolution"), config.path("glossary"), params,
+                                                 str(r.get("normaliser", "stem")), int(r.get("typo_min_length", 5)))
+        self.templates: Templates = load_templates(config.path("templates"))
+        self.document: Document = self.searcher.document
+        self.glossary: Glossary = self.searcher.analyzer.glossary
+        a = config.section("answer")
+        self.limits = Thresholds(float(a.get("min_score", 1.0)), float(a.get("min_coverage", 0.5)),
+                                 float(a.get("related_ratio", 0.6)), int(a.get("quote_chars", 260)),
+                                 int(a.get("max_question_chars", 1000)), int(r.get("top_k", 3)))
+        self.segments: dict[str, tuple[Segment, ...]] = {
+            c.id: split_segments(c.text, self.searcher.analyzer) for c in self.document.chunks}
+
+    # ----- public API -------------------------------------------------------------------
+    def answer(self, question: str, context: Context | None = None) -> Answer:
+        """Answer one question about the resolution; never raises for any input string."""
+        if len(question) > self.limits.max_question_chars * 4:
+            return self._invalid(question[:200], "too_long", len(question))
+        text = clean_text(question)
+        if not text or not any(ch.isalnum() for ch in text):
+            return self._invalid(text, "empty", 0)
+        if len(text) > self.limits.max_question_chars:
+            return self._invalid(text[:200], "too_long", len(text))
+        ref = find_reference(text)
+        if ref is not None:
+            return self._lookup(text, ref)
+        intent = self.templates.intent_of(text)
+        if intent is not None:
+            return self._document_answer(text, intent)
+        return self._retrieve(text, self.templates.kind_of(text))
+
+    def show(self, ref: str) -> Answer:
+        """A whole chunk by id ("OP5", "PP8(c)", "FN11"), or "sponsors" / "about"."""
+        key = clean_text(ref)
+        if key.lower() in ("sponsors", "sponsor"):
+            return self._document_answer(key, "sponsors")
+        if key.lower() in ("about", "meta", "document"):
+            return self._document_answer(key, "title")
+        m = re.fullmatch(r"(?i)(op|pp|fn)\s*(\d{1,3})\s*(?:\(\s*([a-z])\s*\))?", key)
+        if m is None:
+            return Answer(question=key, found=False, kind="lookup",
+                          text="Give a paragraph or footnote id such as OP5, PP3, PP8(c) or FN11, or 'sponsors'.")
+        kind = {"op": "operative", "pp": "preambular", "fn": "footnote"}[m.group(1).lower()]
+        return self._lookup(key, Ref(kind, int(m.group(2)), m.group(3) or ""))
+
+    def examples(self) -> list[str]:
+        """Example questions to offer users."""
+        return list(self.templates.examples)
+
+    def help_text(self) -> str:
+        """What the bot covers, in plain text."""
+        meta = self.document.meta
+        return (f"I answer questions about the UN General Assembly draft resolution “{meta.title}” "
+                f"({meta.committee}, {meta.session}, {meta.date}), with the paragraph I found it in and a "
+                "verbatim quote. Ask in your own words, or look up a paragraph (“paragraph 5”, “PP8(c)”, "
+                "“footnote 11”). Examples: " + "; ".join(f"“{e}”" for e in self.examples()[:3]) + ".")
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """The chunk with this id, or None."""
+        return self.document.get(chunk_id)
+
+    # ----- answers ---------------------------------------------------------------------------
+    def _invalid(self, text: str, error: str, length: int) -> Answer:
+        message = self.templates.messages[error].format(length=length, limit=self.limits.max_question_chars)
+        return Answer(question=text, found=False, kind="invalid", text=message, error=error)
+
+    def _citation(self, chunk: Chunk, score: float, quoted: str | None = None) -> Citation:
+        return Citation(chunk.id, chunk.label, chunk.text, quoted if quoted is not None else self._short(chunk), score)
+
+    def _short(self, chunk: Chunk) -> str:
+        segs = self.segments[chunk.id]
+        return quote(chunk.text, segs, 0, self.limits.quote_chars)
+
+    def _not_found(self, text: str, kind: str) -> Answer:
+        meta = self.document.meta
+        ex = self.examples() + ["", ""]
+        message = self.templates.messages["not_found"].format(
+            title=meta.title, committee=meta.committee, date=meta.date, example1=ex[0], example2=ex[1])
+        return Answer(question=text, found=False, kind=kind, text=message)
+
+    def _lookup(self, text: str, ref: Ref) -> Answer:
+        chunk = self.document.get(ref.chunk_id)
+        if chunk is None:
+            return Answer(question=text, found=False, kind="lookup", text=self._missing_ref(ref))
+        t = self.templates.answers
+        if chunk.kind == "footnote":
+            cited_by = _join([self.document.by_id[c].label + f" ({c})" for c in chunk.cited_by]) or "no paragraph"
+            headline = t["footnote"].format(number=chunk.number, cite=chunk.id, text=chunk.text, cited_by=cited_by)
+        else:
+            headline = t["lookup"].format(label_cap=_cap(chunk.label), cite=chunk.id)
+        cites = [self._citation(chunk, 1.0, chunk.text)]
+        cites += [self._citation(self.document.by_id[f"FN{n}"], 0.0) for n in dict.fromkeys(chunk.footnotes)]
+        return Answer(question=text, found=True, kind="lookup", text=headline, citations=tuple(cites), confidence=1.0)
+
+    def _missing_ref(self, ref: Ref) -> str:
+        m = self.templates.messages
+        if ref.kind == "footnote":
+            return m["no_such_footnote"].format(count=len(self.document.of_kind("footnote")), number=ref.number)
+        parent = self.document.get(ref.chunk_id.split("(")[0])
+        if ref.letter and parent is not None:
+            letters = [c.opening for c in self.document.chunks if c.parent == parent.id]
+            if not letters:
+                return f"{_cap(parent.label)} has no lettered sub-items."
+            return m["no_such_item"].format(parent=_cap(parent.label), letter=ref.letter, letters=", ".join(letters))
+        count = len(self.document.of_kind(ref.kind))
+        label = f"{ref.kind} paragraph {ref.number}"
+        return m["no_such_paragraph"].format(count=count, kind=ref.kind, label=label)
+
+    def _document_answer(self, text: str, intent: str) -> Answer:
+        meta = self.document.meta
+        meta_chunk = self.document.by_id["META"]
+        t = self.templates.answers
+        fields = {"cite": "META", "count": len(meta.sponsors), "items": _join(list(meta.sponsors)),
+                  "date": meta.date, "committee": meta.committee, "session": meta.session,
+                  "agenda_item": meta.agenda_item, "agenda_title": meta.agenda_title, "title": meta.title,
+                  "document_type": meta.document_type}
+        items: tuple[Item, ...] = ()
+        if intent == "sponsors":
+            headline, items = self._sponsor_answer(text, fields)
+        elif intent == "structure":
+            headline = t["structure"].format(preambular=len(self.document.of_kind("preambular")),
+                                             operative=len(self.document.of_kind("operative")),
+                                             footnotes=len(self.document.of_kind("footnote")))
+        else:
+            headline = t[intent].format(**fields)
+        return Answer(question=text, found=True, kind="document", text=headline, items=items,
+                      citations=(self._citation(meta_chunk, 1.0, meta_chunk.text),), confidence=1.0)
+
+    def _sponsor_answer(self, text: str, fields: dict[str, object]) -> tuple[str, tuple[Item, ...]]:
+        t = self.templates.answers
+        sponsors = self.document.meta.sponsors
+        lower = text.lower()
+        named = [s for s in sponsors if s.split(" (")[0].lower() in lower]
+        if self.templates.kind_of(text) == "yes_no":
+            if named:
+                return t["sponsor_yes"].format(names=_join(named), verb="is" if len(named) == 1 else "are",
+                                               **fields), ()
+            return t["sponsor_no"].format(**fields), ()
+        items = tuple(Item(s, "META") for s in sponsors)
+        key = "sponsors_count" if self.templates.kind_of(text) == "how_many" else "sponsors_list"
+        return t[key].format(**fields), items
+
+    def _retrieve(self, text: str, kind: str) -> Answer:
+        wanted = self.templates.wanted.get(kind, frozenset())
+        list_like = kind in ("list", "how_many")
+        boost_labels = wanted or (_LIST_LABELS if list_like else frozenset())
+        result = self.searcher.search(text, k=max(self.limits.top_k, 5), boost_labels=boost_labels,
+                                      boost=KIND_BOOST)
+        if not self._accept(result):
+            return self._not_found(text, kind)
+        best = result.hits[0]
+        chunk = self.document.by_id[best.id]
+        query_terms = [t.value for t in result.query.terms]
+        segs = self.segments[chunk.id]
+        seg_index = best_segment(segs, query_terms, self.searcher.index.weight)
+        quoted = quote(chunk.text, segs, seg_index, self.limits.quote_chars)
+        related = [h for h in result.hits[1:] if h.score >= self.limits.related_ratio * best.score]
+        cites = [self._citation(chunk, best.score, quoted)]
+        cites += [self._hit_citation(h, query_terms) for h in related[: self.limits.top_k - 1]]
+        confidence = self._confidence(result)
+        entities = self.searcher.entities(chunk.id)
+        exclude = {t for t in query_terms if t.startswith("@")}
+        headline, items = self._headline(kind, chunk, segs[seg_index], entities, exclude, wanted, cites)
+        return Answer(question=text, found=True, kind=kind, text=headline, citations=tuple(cites),
+                      confidence=confidence, items=items,
+                      related=tuple(h.id for h in result.hits[1:] if h.id not in {c.id for c in cites}))
+
+    def _hit_citation(self, hit: Hit, query_terms: list[str]) -> Citation:
+        chunk = self.document.by_id[hit.id]
+        segs = self.segments[chunk.id]
+        idx = best_segment(segs, query_terms, self.searcher.index.weight)
+        return self._citation(chunk, hit.score, quote(chunk.text, segs, idx, self.limits.quote_chars))
+
+    def _headline(self, kind: str, chunk: Chunk, segment: Segment, entities: tuple[Entity, ...],
+                  exclude: set[str], wanted: frozenset[str], cites: list[Citation]) -> tuple[str, tuple[Item, ...]]:
+        t = self.templates.answers
+        label_cap = _cap(chunk.label)
+        if kind in ("list", "how_many"):
+            members = self._members(chunk, exclude)
+            if len(members) >= LIST_MIN_ENTITIES:
+                items = tuple(Item(name, chunk.id) for name in members)
+                return t["count_entities"].format(count=len(members), label=chunk.label, cite=chunk.id,
+                                                  items=_join(members)), items
+        if wanted:
+            found = pick_entities(entities, wanted, segment, exclude)
+            if found:
+                names = _join([self._entity_name(e) for e in found])
+                return t["entity"].format(entity=_cap(names), label=chunk.label, cite=chunk.id), ()
+        if len(cites) > 1:
+            others = _join([f"{c.label} ({c.id})" for c in cites[1:]])
+            return t["passages"].format(label_cap=label_cap, cite=chunk.id, others=others), ()
+        return t["passage"].format(label_cap=label_cap, cite=chunk.id), ()
+
+    def _members(self, chunk: Chunk, exclude: set[str]) -> list[str]:
+        names: dict[str, str] = {}
+        for e in self.searcher.entities(chunk.id):
+            if e.label in _LIST_LABELS and e.concept not in exclude:
+                names.setdefault(e.concept or e.text, self._entity_name(e))
+        return list(names.values())
+
+    def _entity_name(self, entity: Entity) -> str:
+        concept = self.glossary.concept_for_token(entity.concept) if entity.concept else None
+        return concept.name if concept is not None else entity.text
+
+    def _accept(self, result: SearchResult) -> bool:
+        if not result.hits:
+            return False
+        best = result.hits[0]
+        return best.score >= self.limits.min_score and best.coverage >= self.limits.min_coverage and best.literal
+
+    @staticmethod
+    def _confidence(result: SearchResult) -> float:
+        best = result.hits[0]
+        second = result.hits[1].score if len(result.hits) > 1 else 0.0
+        margin = 1.0 - second / best.score if best.score > 0 else 0.0
+        return round(max(0.0, min(1.0, 0.6 * best.coverage + 0.4 * margin)), 3)
+
+
+_CORES: dict[int, tuple[Config, Core]] = {}
+_DEFAULT: list[Core] = []
+
+
+def get_core(config: Config | None = None) -> Core:
+    """The loaded Core for ``config`` (default: config.yaml), built once per config object."""
+    if config is None:
+        if not _DEFAULT:
+            _DEFAULT.append(Core(load_config()))
+        return _DEFAULT[0]
+    cached = _CORES.get(id(config))
+    if cached is None or cached[0] is not config:
+        cached = (config, Core(config))
+        _CORES[id(config)] = cached
+    return cached[1]
