@@ -22,6 +22,7 @@ from retrieval.search import Hit, SearchResult, Searcher, build_searcher
 
 KIND_BOOST = 0.25  # favour chunks that hold the asked-for entity type (a date for "when")
 LIST_MIN_ENTITIES = 3
+RETRIEVAL_EXCLUDED = frozenset({"meta"})  # document data is answered by intents, never by word overlap
 _LIST_LABELS = frozenset({"ORG", "PERSON"})
 
 
@@ -201,7 +202,7 @@ class Core:
         list_like = kind in ("list", "how_many")
         boost_labels = wanted or (_LIST_LABELS if list_like else frozenset())
         result = self.searcher.search(text, k=max(self.limits.top_k, 5), boost_labels=boost_labels,
-                                      boost=KIND_BOOST)
+                                      boost=KIND_BOOST, exclude_kinds=RETRIEVAL_EXCLUDED)
         if not self._accept(result):
             return self._not_found(text, kind)
         best = result.hits[0]

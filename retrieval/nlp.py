@@ -30,6 +30,7 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
+NAMED_WORK_LABELS = frozenset({"LAW", "EVENT"})
 ENTITY_LABELS = {"org": "ORG", "body": "ORG", "person": "PERSON", "place": "GPE", "instrument": "LAW",
                  "event": "EVENT", "fund": "ORG", "group": "NORP"}
 
@@ -60,6 +61,7 @@ class Term:
 
     value: str
     synonym: bool = False
+    surface: str = ""  # the words as written, to tell a literal match from a synonym-only one
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +127,18 @@ class Analyzer:
         ruler.add_patterns(patterns)  # type: ignore[attr-defined]
         return nlp
 
-    def _canonical(self, phrase: str) -> str:
-        return "_".join(self.stem(w) for w in phrase.lower().split())
+    @staticmethod
+    def _canonical(phrase: str) -> str:
+        return "_".join(phrase.lower().split())
 
     def _single_word_synonyms(self) -> dict[str, str]:
+        # Exact word forms, not stems: stems would merge "criminals" with "criminalizing".
         mapping: dict[str, str] = {}
         for group in self.glossary.synonyms:
             canon = "~" + self._canonical(group[0])
             for member in group:
                 if " " not in member and "-" not in member:
-                    mapping[self.stem(member.lower())] = canon
+                    mapping[self.glossary.spelling.get(member.lower(), member.lower())] = canon
         return mapping
 
     def stem(self, word: str) -> str:
@@ -170,7 +174,10 @@ class Analyzer:
             if ent is not None:
                 entities.append(Entity(ent.label_, ent.text, ent.start_char, ent.end_char, ent.ent_id_))
                 if ent.ent_id_:
-                    terms.append(Term(ent.ent_id_, synonym=ent.label_ == "SYN"))
+                    terms.append(Term(ent.ent_id_, synonym=ent.label_ == "SYN", surface=ent.text.lower()))
+                    if ent.label_ in NAMED_WORK_LABELS:  # titles also match when paraphrased in part
+                        for token in ent:
+                            self._add_token_terms(token.lower_, token.is_punct, terms, [])
                     words.extend(t.lower_ for t in ent if t.is_alpha)
                     i = ent.end
                     continue
@@ -190,9 +197,8 @@ class Analyzer:
             if part in self.stopwords:
                 continue
             words.append(part)
-            stem = self.stem(part)
-            syn = self._single_synonyms.get(stem)
-            terms.append(Term(syn, synonym=True) if syn else Term(stem))
+            syn = self._single_synonyms.get(self.glossary.spelling.get(part, part))
+            terms.append(Term(syn, synonym=True, surface=part) if syn else Term(self.stem(part)))
 
     def terms(self, text: str) -> list[str]:
         """Just the term values of ``text`` (documents are indexed with these)."""

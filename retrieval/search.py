@@ -81,6 +81,7 @@ class Searcher:
         corpus = [[t.value for t in self.analyses[c.id].terms] for c in self.chunks]
         self.index = Index(corpus, params)
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        self._lower = {c.id: c.text.lower() for c in self.chunks}
         self.typos = TypoFixer(self._vocabulary(), typo_min_length)
 
     def _vocabulary(self) -> Counter[str]:
@@ -107,6 +108,7 @@ class Searcher:
         corrected = self.typos.fix(question)
         query = self.analyzer.analyze(corrected)
         counts = Counter((t.value, t.synonym) for t in query.terms)
+        surfaces = {t.value: t.surface for t in query.terms if t.synonym}
         weighted = [(term, n * (SYNONYM_WEIGHT if syn else 1.0)) for (term, syn), n in counts.items()]
         scores = self.index.scores(weighted)
         if boost and boost_labels:
@@ -118,7 +120,7 @@ class Searcher:
             chunk = self.chunks[int(i)]
             if chunk.kind in exclude_kinds or scores[i] <= 0:
                 continue
-            hits.append(self._hit(chunk, float(scores[i]), counts))
+            hits.append(self._hit(chunk, float(scores[i]), counts, surfaces))
             if len(hits) >= k:
                 break
         return SearchResult(tuple(hits), query, corrected)
@@ -126,8 +128,10 @@ class Searcher:
     def _has_label(self, chunk_id: str, labels: frozenset[str]) -> bool:
         return any(e.label in labels for e in self.analyses[chunk_id].entities)
 
-    def _hit(self, chunk: Chunk, score: float, counts: Counter[tuple[str, bool]]) -> Hit:
+    def _hit(self, chunk: Chunk, score: float, counts: Counter[tuple[str, bool]],
+             surfaces: dict[str, str]) -> Hit:
         terms = self.index.doc_terms[self._position[chunk.id]]
+        lower = self._lower[chunk.id]
         total = covered = 0.0
         literal = False
         for (term, synonym), _ in counts.items():
@@ -135,7 +139,7 @@ class Searcher:
             total += weight
             if term in terms:
                 covered += weight
-                literal = literal or not synonym
+                literal = literal or not synonym or surfaces.get(term, "\0") in lower
         return Hit(chunk.id, score, covered / total if total else 0.0, literal)
 
 

@@ -21,6 +21,7 @@ CALLBACK_LIMIT = 64  # bytes of callback_data
 BUTTON_TEXT_LIMIT = 60  # characters shown on an example-question button
 INLINE_TITLE_LIMIT = 80
 INLINE_DESCRIPTION_LIMIT = 160
+RELATED_QUOTE_CHARS = 300  # the related list shows the start of each paragraph
 SEPARATOR = "\n\n"
 
 FULL = "f"  # callback prefix: show the full text of one chunk
@@ -96,11 +97,13 @@ def label_of(citation: Citation) -> str:
     return label[:1].upper() + label[1:]
 
 
-def citation_blocks(citation: Citation, *, full: bool = False) -> list[Block]:
+def citation_blocks(citation: Citation, *, full: bool = False, max_chars: int = 0) -> list[Block]:
     """A bold label, then the quote (or the full text) in a blockquote."""
     label = label_of(citation)
     header = Block(f"<b>{escape(label)}</b>", utf16_len(label), 1)
     body = (citation.text if full else citation.quote) or citation.text
+    if max_chars:
+        body = shorten(body, max_chars)
     budget = MESSAGE_LIMIT - header.size - 1
     quotes = text_blocks(body, "blockquote", budget)
     if not quotes:
@@ -177,7 +180,8 @@ def pack(blocks: Iterable[Block], limit: int = MESSAGE_LIMIT,
 def answer_blocks(answer: Answer, *, full: bool = False) -> list[Block]:
     """The blocks of an answer: sentence(s), list items, citations, links."""
     blocks = text_blocks(answer.text)
-    blocks.extend(item_blocks(answer))
+    if not all(item.text in answer.text for item in answer.items):
+        blocks.extend(item_blocks(answer))  # bullets only when the sentence does not list them
     for citation in answer.citations:
         blocks.extend(citation_blocks(citation, full=full))
     blocks.extend(link_blocks(answer.links))
@@ -200,8 +204,7 @@ def render_paragraph(answer: Answer) -> Reply:
     """A document lookup (``core.show``): the full text of each chunk, no buttons."""
     if answer.citations:
         blocks = []
-        if answer.text.strip() and not any(answer.text.strip() == c.text.strip()
-                                           for c in answer.citations):
+        if not _restates(answer.text, answer.citations):
             blocks.extend(text_blocks(answer.text))
         for citation in answer.citations:
             blocks.extend(citation_blocks(citation, full=True))
@@ -213,13 +216,21 @@ def render_paragraph(answer: Answer) -> Reply:
     return Reply(pieces, tuple(row for row in keyboard if row))
 
 
+def _restates(text: str, citations: Sequence[Citation]) -> bool:
+    """True when ``text`` only repeats the first citation's label or full text."""
+    text = text.strip()
+    first = citations[0]
+    return not text or any(text == c.text.strip() for c in citations) or text.rstrip(".") in (
+        f"{label_of(first)} ({first.id})", label_of(first), first.id)
+
+
 def render_related(hits: Sequence[Answer]) -> Reply:
     """The next best hits: label and quote of each, with a "Full" button per hit."""
     blocks: list[Block] = [Block("Related paragraphs:", utf16_len("Related paragraphs:"), 0)]
     buttons: list[Button] = []
     for hit in hits:
         for citation in hit.citations[:1]:
-            blocks.extend(citation_blocks(citation))
+            blocks.extend(citation_blocks(citation, max_chars=RELATED_QUOTE_CHARS))
             buttons.append(Button(f"Full {citation.id}", callback(FULL, citation.id)))
     if len(blocks) == 1:
         return Reply((escape("No related paragraphs."),))

@@ -1,0 +1,295 @@
+"""The ASGI app: Slack, Mattermost, Rocket.Chat and Telegram webhooks, /healthz and /metrics."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.channels.chatops import (
+    MattermostRoutes,
+    RocketChatRoutes,
+    mattermost_settings,
+    rocketchat_settings,
+)
+from bot.channels.metrics import Metrics
+from bot.channels.security import SlackVerifier
+from bot.channels.slack import SlackRoutes, SlackSettings
+from bot.channels.telegram_webhook import TelegramWebhook
+from bot.channels.webcommon import (
+    AnswerCore,
+    Answerer,
+    ClientError,
+    SeenSet,
+    TaskSet,
+    json_error,
+)
+from bot.config import Config, ConfigError
+from bot.context import InMemoryContextStore
+
+log = logging.getLogger("resbot.web")
+
+DEFAULT_MAX_BODY = 65_536
+DEFAULT_MAX_HEADER = 16_384
+SHUTDOWN_SECONDS = 5.0
+
+
+class Guard:
+    """Outermost ASGI layer: header and body size limits, a concurrency cap, request metrics."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, paths: frozenset[str],
+                 max_body: int, max_header: int, max_concurrency: int) -> None:
+        self._app = app
+        self._metrics = metrics
+        self._paths = paths
+        self._max_body = max_body
+        self._max_header = max_header
+        self._max_concurrency = max_concurrency
+        self._in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Reject oversized or excess requests cheaply, count every response by route and status."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        status = 500
+
+        async def counting_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            early = self._early_response(scope)
+            if early is not None:
+                await early(scope, receive, counting_send)
+                return
+            self._in_flight += 1
+            try:
+                await self._app(scope, receive, counting_send)
+            finally:
+                self._in_flight -= 1
+        finally:
+            path = scope.get("path", "")
+            self._metrics.request(path if path in self._paths else "other", status)
+
+    def _early_response(self, scope: Scope) -> Response | None:
+        """A 431, 413, 400 or 503 decided from the headers alone, or None to go on."""
+        headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+        if sum(len(name) + len(value) for name, value in headers) > self._max_header:
+            return json_error(431, "request headers too large")
+        for name, value in headers:
+            if name == b"content-length":
+                if not value.strip().isdigit():
+                    return json_error(400, "bad content-length")
+                if int(value) > self._max_body:
+                    return json_error(413, "body too large")
+        if self._max_concurrency and self._in_flight >= self._max_concurrency:
+            return json_error(503, "busy, retry shortly", {"Retry-After": "1"})
+        return None
+
+
+@dataclass
+class _Parts:
+    """Everything create_app wires together, kept for the lifespan."""
+
+    routes: list[BaseRoute] = field(default_factory=list)
+    slack: SlackRoutes | None = None
+    telegram: TelegramWebhook | None = None
+
+
+def _web(config: Config, key: str, default: Any) -> Any:
+    """One ``web:`` setting."""
+    return config.get("web", key, default)
+
+
+async def healthz(request: Request) -> Response:
+    """GET /healthz: the process is up; no platform calls."""
+    return JSONResponse({"status": "ok"})
+
+
+async def _client_error(request: Request, exc: Exception) -> Response:
+    """A ClientError as short JSON."""
+    assert isinstance(exc, ClientError)
+    return json_error(exc.status, exc.message, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's 404/405 as short JSON (keeping the Allow header)."""
+    assert isinstance(exc, HTTPException)
+    return json_error(exc.status_code, str(exc.detail).lower(), dict(exc.headers or {}))
+
+
+def _add_slack(parts: _Parts, config: Config, answerer: Answerer, tasks: TaskSet,
+               clock: Callable[[], float], slack_client: Any | None) -> None:
+    """Mount /slack/commands and /slack/events when their secrets are set."""
+    secret = config.secret("SLACK_SIGNING_SECRET")
+    if secret is None:
+        log.warning("Slack routes disabled: SLACK_SIGNING_SECRET is not set")
+        return
+    client = slack_client
+    if client is None and (token := config.secret("SLACK_BOT_TOKEN")):
+        from slack_sdk import WebClient
+
+        client = WebClient(token=token, timeout=10,
+                           base_url=str(_web(config, "slack_api_url", "https://slack.com/api/")))
+    settings = SlackSettings(
+        max_body=int(_web(config, "max_body_bytes", DEFAULT_MAX_BODY)),
+        public_default=bool(_web(config, "slack_public", False)),
+        sync_seconds=float(_web(config, "slack_sync_seconds", 2.0)),
+    )
+    seen = SeenSet(float(_web(config, "event_dedupe_seconds", 900)), clock)
+    slack = SlackRoutes(settings, SlackVerifier(secret, clock), answerer, tasks, seen, client)
+    parts.slack = slack
+    parts.routes.append(Route("/slack/commands", slack.commands, methods=["POST"]))
+    if client is None:
+        log.warning("Slack events route disabled: SLACK_BOT_TOKEN is not set")
+        return
+    parts.routes.append(Route("/slack/events", slack.events, methods=["POST"]))
+
+
+def _add_chatops(parts: _Parts, config: Config, answerer: Answerer,
+                 clock: Callable[[], float]) -> None:
+    """Mount /mattermost and /rocketchat when their tokens are set."""
+    max_body = int(_web(config, "max_body_bytes", DEFAULT_MAX_BODY))
+    seen = SeenSet(float(_web(config, "event_dedupe_seconds", 900)), clock)
+    if token := config.secret("MATTERMOST_TOKEN"):
+        own = frozenset(_web(config, "mattermost_usernames", None) or ())
+        mattermost = MattermostRoutes(mattermost_settings(token, max_body, own), answerer, seen)
+        parts.routes.append(Route("/mattermost", mattermost.handle, methods=["GET", "POST"]))
+    else:
+        log.warning("Mattermost route disabled: MATTERMOST_TOKEN is not set")
+    if token := config.secret("ROCKETCHAT_TOKEN"):
+        own = frozenset(_web(config, "rocketchat_usernames", None) or ())
+        rocket = RocketChatRoutes(rocketchat_settings(token, max_body, own), answerer, seen)
+        parts.routes.append(Route("/rocketchat", rocket.handle, methods=["POST"]))
+    else:
+        log.warning("Rocket.Chat route disabled: ROCKETCHAT_TOKEN is not set")
+
+
+def _add_telegram(parts: _Parts, config: Config, core: AnswerCore, clock: Callable[[], float],
+                  telegram_app: Any | None) -> None:
+    """Mount /telegram when the bot token and the webhook secret are set."""
+    token = config.secret("TELEGRAM_BOT_TOKEN")
+    secret = config.secret("TELEGRAM_WEBHOOK_SECRET")
+    if telegram_app is None and token is None:
+        log.warning("Telegram webhook disabled: TELEGRAM_BOT_TOKEN is not set")
+        return
+    if secret is None:
+        log.warning("Telegram webhook disabled: TELEGRAM_WEBHOOK_SECRET is not set")
+        return
+    if telegram_app is None:
+        from bot.channels.telegram import build_application
+
+        telegram_app = build_application(config, core, token=str(token), updater=False,
+                                         base_url=config.get("telegram", "base_url"))
+    webhook = TelegramWebhook(
+        telegram_app, secret, int(_web(config, "max_body_bytes", DEFAULT_MAX_BODY)),
+        SeenSet(float(_web(config, "event_dedupe_seconds", 900)), clock),
+        webhook_url=_telegram_webhook_url(config.secret("WEBHOOK_URL")),
+    )
+    parts.telegram = webhook
+    parts.routes.append(Route("/telegram", webhook.handle, methods=["POST"]))
+
+
+def _telegram_webhook_url(value: str | None) -> str | None:
+    """WEBHOOK_URL as the Telegram route's URL: a bare base URL gets ``/telegram`` appended."""
+    if not value:
+        return None
+    if urlsplit(value).path in ("", "/"):
+        return value.rstrip("/") + "/telegram"
+    return value
+
+
+def create_app(config: Config, core: AnswerCore, *, clock: Callable[[], float] = time.time,
+               slack_client: Any | None = None, telegram_app: Any | None = None) -> Starlette:
+    """Build the Starlette app for every platform whose secrets are set in the environment."""
+    metrics = Metrics()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resbot-core")
+    answerer = Answerer(core, metrics, InMemoryContextStore(), executor)
+    tasks = TaskSet()
+    parts = _Parts(routes=[Route("/healthz", healthz, methods=["GET"])])
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    parts.routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+    _add_slack(parts, config, answerer, tasks, clock, slack_client)
+    _add_chatops(parts, config, answerer, clock)
+    _add_telegram(parts, config, core, clock, telegram_app)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if parts.telegram is not None:
+            await parts.telegram.start()
+        try:
+            yield
+        finally:
+            await tasks.drain(SHUTDOWN_SECONDS)
+            if parts.telegram is not None:
+                await parts.telegram.stop()
+            if parts.slack is not None:
+                await parts.slack.aclose()
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    guard = Middleware(
+        Guard, metrics=metrics,
+        paths=frozenset(getattr(r, "path", "") for r in parts.routes),
+        max_body=int(_web(config, "max_body_bytes", DEFAULT_MAX_BODY)),
+        max_header=int(_web(config, "max_header_bytes", DEFAULT_MAX_HEADER)),
+        max_concurrency=int(_web(config, "max_concurrency", 0) or 0),
+    )
+    return Starlette(routes=parts.routes, middleware=[guard], lifespan=lifespan,
+                     exception_handlers={ClientError: _client_error, HTTPException: _http_error})
+
+
+def _port(config: Config, args: argparse.Namespace) -> int:
+    """The port: ``--port``, else PORT from the environment, else config."""
+    raw = getattr(args, "port", None) or config.secret("PORT") or _web(config, "port", 8000)
+    try:
+        port = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"port must be an integer, got {raw!r}") from None
+    if not 0 < port < 65_536:
+        raise ConfigError(f"port must be between 1 and 65535, got {port}")
+    return port
+
+
+def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """uvicorn settings: uvloop and httptools when installed, no Server header, quick shutdown."""
+    return uvicorn.Config(app, host=host, port=port, lifespan="on", server_header=False,
+                          timeout_graceful_shutdown=int(SHUTDOWN_SECONDS), log_level="info")
+
+
+def run(config: Config, args: argparse.Namespace) -> int:
+    """``resbot serve``: build the core and the app, serve until stopped; 0 on a clean exit."""
+    from bot.core import get_core
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    host = getattr(args, "host", None) or str(_web(config, "host", "127.0.0.1"))
+    port = _port(config, args)
+    app = create_app(config, get_core(config))
+    server = uvicorn.Server(server_config(app, host, port))
+    try:
+        server.run()
+    except SystemExit as exc:  # uvicorn exits when it cannot bind or start up
+        log.error("server stopped during startup (exit %s)", exc.code)
+        return 1
+    return 0 if server.started else 1

@@ -1,0 +1,228 @@
+"""Pieces every web route shares: bounded body reading, parsing, errors, dedupe, answering."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from bot.channels.metrics import Metrics
+from bot.context import Context, ContextStore
+from bot.model import Answer
+
+MAX_FORM_FIELDS = 100
+
+
+class AnswerCore(Protocol):
+    """The answer core as the web channels use it (bot.core.Core satisfies it)."""
+
+    def answer(self, text: str, context: Context | None = None) -> Answer:
+        """Answer one question, optionally as a follow-up."""
+
+    def help_text(self) -> str:
+        """What the bot does and how to ask."""
+
+    def examples(self) -> list[str]:
+        """A few example questions."""
+
+
+class ClientError(Exception):
+    """A request the client got wrong; becomes a short JSON error with ``status``."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A short JSON error body such as ``{"error": "bad signature"}``."""
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def declared_length(request: Request) -> int | None:
+    """The Content-Length header as an int, None when absent; ClientError when malformed."""
+    raw = request.headers.get("content-length")
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.strip().isdigit():
+        raise ClientError(400, "bad content-length")
+    return int(raw)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing (413) anything over ``limit`` bytes before reading it all."""
+    declared = declared_length(request)
+    if declared is not None and declared > limit:
+        raise ClientError(413, "body too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ClientError(413, "body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_utf8(body: bytes) -> str:
+    """The body as text; ClientError(400) when it is not UTF-8."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ClientError(400, "body is not UTF-8") from None
+
+
+def parse_form(text: str) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body or query; the first value of a field wins."""
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False,
+                          encoding="utf-8", errors="strict", max_num_fields=MAX_FORM_FIELDS)
+    except (ValueError, UnicodeDecodeError):
+        raise ClientError(400, "malformed form body") from None
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        form.setdefault(key, value)
+    return form
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """A JSON object body; ClientError(400) for invalid UTF-8, invalid JSON or a non-object."""
+    text = decode_utf8(body)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ClientError(400, "malformed JSON") from None
+    if not isinstance(data, dict):
+        raise ClientError(400, "expected a JSON object")
+    return data
+
+
+def media_type(request: Request) -> str:
+    """The request's content type without parameters, lower-cased."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def form_or_json(request: Request, body: bytes) -> dict[str, Any]:
+    """A body that may be JSON or form-encoded, judged by its content type."""
+    if media_type(request) == "application/json":
+        return parse_json_object(body)
+    return parse_form(decode_utf8(body))
+
+
+def text_field(data: dict[str, Any], key: str) -> str:
+    """A string field of a parsed payload; other types count as empty."""
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def strip_trigger(text: str, trigger: str) -> str:
+    """The text after an outgoing webhook's trigger word, if it starts with it."""
+    trigger = trigger.strip()
+    if trigger and text.lstrip().lower().startswith(trigger.lower()):
+        return text.lstrip()[len(trigger):]
+    return text
+
+
+class SeenSet:
+    """Remembers keys for ``ttl`` seconds (bounded) so retries and duplicates are answered once."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic,
+                 max_items: int = 100_000) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._max = max_items
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        """True the first time ``key`` is offered within the window, False for a repeat."""
+        now = self._clock()
+        self._expire(now)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        while len(self._seen) > self._max:
+            self._seen.popitem(last=False)
+        return True
+
+    def forget(self, key: str) -> None:
+        """Drop ``key`` so a later retry is treated as new (used when answering failed)."""
+        self._seen.pop(key, None)
+
+    def _expire(self, now: float) -> None:
+        """Drop keys older than the window, oldest first."""
+        while self._seen:
+            key, stamp = next(iter(self._seen.items()))
+            if now - stamp <= self._ttl:
+                break
+            del self._seen[key]
+
+
+class Answerer:
+    """Runs the core on one dedicated thread, keeps follow-up context, records metrics."""
+
+    def __init__(self, core: AnswerCore, metrics: Metrics, store: ContextStore,
+                 executor: Executor) -> None:
+        self.core = core
+        self._metrics = metrics
+        self._store = store
+        self._executor = executor
+
+    async def ask(self, platform: str, key: str | None, text: str) -> Answer:
+        """Answer ``text`` for ``platform``, as a follow-up within conversation ``key``."""
+        context = self._store.get(key) if key else None
+        loop = asyncio.get_running_loop()
+        answer, seconds = await loop.run_in_executor(self._executor, self._timed, text, context)
+        self._metrics.answer(platform, seconds, answer.found, answer.usable)
+        if key and answer.found:
+            self._store.put(key, Context(last=answer))
+        return answer
+
+    def _timed(self, text: str, context: Context | None) -> tuple[Answer, float]:
+        """Call the core and time it (runs on the executor thread)."""
+        start = time.perf_counter()
+        answer = self.core.answer(text, context=context)
+        return answer, time.perf_counter() - start
+
+    def help_text(self) -> str:
+        """The core's help text."""
+        return self.core.help_text()
+
+    def examples(self) -> Sequence[str]:
+        """The core's example questions."""
+        return self.core.examples()
+
+
+class TaskSet:
+    """Background tasks kept referenced until done, awaited (bounded) at shutdown."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, coro: Any) -> None:
+        """Run ``coro`` in the background."""
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for running tasks, then cancel the rest."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=1.0)
+
+    def __len__(self) -> int:
+        return len(self._tasks)

@@ -1,0 +1,128 @@
+"""Evaluation of the core on content/eval.yaml (dev) and content/eval_heldout.yaml (held out)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core import Core
+from bot.model import Answer
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One evaluation question with its gold chunk ids and answer keys."""
+
+    question: str
+    gold: tuple[str, ...]
+    keys: tuple[str, ...]
+
+    @property
+    def off_topic(self) -> bool:
+        """Off-topic cases must be rejected."""
+        return not self.gold
+
+
+@dataclass
+class Report:
+    """Counts and the failures behind them."""
+
+    name: str
+    in_topic: int = 0
+    off_topic: int = 0
+    top1: int = 0
+    top3: int = 0
+    keyed: int = 0
+    keys_ok: int = 0
+    rejected_in_topic: int = 0
+    rejected_off_topic: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def rate(self, part: int, whole: int) -> float:
+        """part/whole, 1.0 for an empty whole."""
+        return part / whole if whole else 1.0
+
+    @property
+    def figures(self) -> dict[str, float]:
+        """The headline metrics as fractions."""
+        return {"top1": self.rate(self.top1, self.in_topic), "top3": self.rate(self.top3, self.in_topic),
+                "answer_keys": self.rate(self.keys_ok, self.keyed),
+                "off_topic_rejection": self.rate(self.rejected_off_topic, self.off_topic),
+                "in_topic_rejected": float(self.rejected_in_topic)}
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Read an evaluation YAML file."""
+    data: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [Case(str(d["q"]), tuple(d.get("gold") or ()), tuple(d.get("keys") or ())) for d in data]
+
+
+def answer_haystack(answer: Answer) -> str:
+    """The text a user sees: headline, list items and the first quote."""
+    parts = [answer.text, *(i.text for i in answer.items)]
+    if answer.citations:
+        parts.append(answer.citations[0].quote)
+    return " ".join(parts).lower()
+
+
+def key_matches(key: str, haystack: str) -> bool:
+    """A key matches when any of its |-separated alternatives is in the haystack."""
+    return any(alt.strip().lower() in haystack for alt in key.split("|"))
+
+
+def evaluate(core: Core, cases: Iterable[Case], name: str) -> Report:
+    """Run every case through the core and count."""
+    report = Report(name)
+    for case in cases:
+        answer = core.answer(case.question)
+        ids = [c.id for c in answer.citations]
+        if case.off_topic:
+            report.off_topic += 1
+            if not answer.found:
+                report.rejected_off_topic += 1
+            else:
+                report.failures.append(f"accepted off-topic: {case.question!r} -> {ids[:1]}")
+            continue
+        report.in_topic += 1
+        if not answer.found:
+            report.rejected_in_topic += 1
+            report.failures.append(f"rejected: {case.question!r} (gold {list(case.gold)})")
+        if ids[:1] and ids[0] in case.gold:
+            report.top1 += 1
+        elif answer.found:
+            report.failures.append(f"top1: {case.question!r} -> {ids[:3]} (gold {list(case.gold)})")
+        if any(i in case.gold for i in ids[:3]):
+            report.top3 += 1
+        if case.keys:
+            report.keyed += 1
+            hay = answer_haystack(answer)
+            if all(key_matches(k, hay) for k in case.keys):
+                report.keys_ok += 1
+            else:
+                report.failures.append(f"keys: {case.question!r} -> {answer.text[:100]!r} (keys {list(case.keys)})")
+    return report
+
+
+def format_table(reports: list[Report]) -> str:
+    """A markdown table of the reports side by side."""
+    lines = ["| set | questions | top-1 | top-3 | answer keys | off-topic rejected | in-topic rejected |",
+             "|---|---|---|---|---|---|---|"]
+    for r in reports:
+        f = r.figures
+        lines.append(f"| {r.name} | {r.in_topic} + {r.off_topic} off-topic | {f['top1']:.1%} | {f['top3']:.1%} | "
+                     f"{f['answer_keys']:.1%} ({r.keys_ok}/{r.keyed}) | {f['off_topic_rejection']:.1%} | "
+                     f"{r.rejected_in_topic} |")
+    return "\n".join(lines)
+
+
+def run_all(core: Core) -> list[Report]:
+    """Evaluate on the dev set and, when present, the held-out set."""
+    reports = [evaluate(core, load_cases(core.config.path("eval")), "dev")]
+    heldout = core.config.path("eval").with_name("eval_heldout.yaml")
+    if heldout.exists():
+        reports.append(evaluate(core, load_cases(heldout), "held-out"))
+    return reports
