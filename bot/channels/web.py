@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -196,9 +196,11 @@ def _add_telegram(parts: _Parts, config: Config, core: AnswerCore, clock: Callab
         return
     if telegram_app is None:
         from bot.channels.telegram import build_application
+        from bot.core import Core
 
-        telegram_app = build_application(config, core, token=str(token), updater=False,
-                                         base_url=config.get("telegram", "base_url"))
+        # The Telegram frontend is typed against the real Core; run() always passes one.
+        telegram_app = build_application(config, cast(Core, core), token=str(token),
+                                         updater=False, base_url=config.get("telegram", "base_url"))
     webhook = TelegramWebhook(
         telegram_app, secret, int(_web(config, "max_body_bytes", DEFAULT_MAX_BODY)),
         SeenSet(float(_web(config, "event_dedupe_seconds", 900)), clock),

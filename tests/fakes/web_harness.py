@@ -1,0 +1,188 @@
+"""Helpers for the web app tests: a scripted core, config builder, Slack signing, a live server."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+from bot.channels.web import create_app
+from bot.config import Config, load_config
+from bot.context import Context
+from bot.model import Answer, Citation
+from tests.fakes.slack_api import FakeSlackAPI
+
+SIGNING_SECRET = "test-signing-secret"
+MATTERMOST_TOKEN = "mm-token-123"
+ROCKETCHAT_TOKEN = "rc-token-456"
+TELEGRAM_SECRET = "tg-secret-789"
+HELP = "Ask me about the draft resolution on trafficking in persons."
+EXAMPLES = ["What does operative paragraph 5 ask?", "When was it adopted?"]
+
+
+def plain_answer(question: str, text: str, *, found: bool = True,
+                 quote: str = "Urges Member States to take measures.") -> Answer:
+    """A found answer with one citation, as the core would build it."""
+    cite = Citation("OP5", "operative paragraph 5", quote, quote, 3.0)
+    return Answer(question=question, found=found, kind="fact", text=text,
+                  citations=(cite,) if found else (), confidence=0.9 if found else 0.0)
+
+
+class ScriptedCore:
+    """A stand-in answer core: echoes questions, or returns scripted answers; optional delay."""
+
+    def __init__(self) -> None:
+        self.replies: dict[str, Answer] = {}
+        self.delay = 0.0
+        self.questions: list[str] = []
+        self.contexts: list[Context | None] = []
+        self._lock = threading.Lock()
+
+    def answer(self, text: str, context: Context | None = None) -> Answer:
+        """Echo-style answer, the scripted one for a known question, or an input error."""
+        with self._lock:
+            self.questions.append(text)
+            self.contexts.append(context)
+        if self.delay:
+            time.sleep(self.delay)
+        if text in self.replies:
+            return self.replies[text]
+        cleaned = text.strip()
+        if not cleaned:
+            return Answer(text, False, "error", "Please ask a question.", error="empty")
+        if len(cleaned) > 1000:
+            return Answer(text, False, "error", "That question is too long.", error="too_long")
+        return plain_answer(text, f"You asked: {cleaned}")
+
+    def help_text(self) -> str:
+        """Help text."""
+        return HELP
+
+    def examples(self) -> list[str]:
+        """Example questions."""
+        return list(EXAMPLES)
+
+
+def make_config(env: Mapping[str, str] | None = None, **web: Any) -> Config:
+    """The project config with ``web:`` overrides and only the given environment."""
+    base = load_config(environ={})
+    data = dict(base.data)
+    data["web"] = {**dict(base.section("web")), **web}
+    return Config(data=data, root=base.root, environ=dict(env or {}))
+
+
+def full_env(**extra: str) -> dict[str, str]:
+    """Every web secret set (Telegram is added only where a test asks for it)."""
+    env = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test-token",
+           "MATTERMOST_TOKEN": MATTERMOST_TOKEN, "ROCKETCHAT_TOKEN": ROCKETCHAT_TOKEN}
+    env.update(extra)
+    return env
+
+
+def slack_headers(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | str | None = None,
+                  content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
+    """Headers signing ``body`` the way Slack does (our own HMAC, not slack_sdk's)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + ts.encode() + b":" + body
+    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature,
+            "Content-Type": content_type}
+
+
+def json_body(data: Any) -> bytes:
+    """Compact JSON bytes."""
+    return json.dumps(data).encode()
+
+
+def free_socket() -> socket.socket:
+    """A socket bound to a free port of 127.0.0.1."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+class LiveServer:
+    """Runs an ASGI app under uvicorn (httptools by default) on 127.0.0.1 in the test's loop."""
+
+    def __init__(self, app: ASGIApp, http: str = "httptools") -> None:
+        self.app = app
+        self.http = http
+        self.port = 0
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> LiveServer:
+        sock = free_socket()
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", ws="none",
+                                http=self.http, timeout_graceful_shutdown=2, backlog=1024)
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        async with asyncio.timeout(10):
+            while not self._server.started:
+                if self._task.done():
+                    self._task.result()
+                    raise RuntimeError("server stopped during startup")
+                await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None and self._task is not None
+        self._server.should_exit = True
+        async with asyncio.timeout(10):
+            await self._task
+
+    @property
+    def alive(self) -> bool:
+        """True while the server task is still running."""
+        return self._task is not None and not self._task.done()
+
+
+@dataclass
+class Stack:
+    """A running app with its scripted core, fake Slack API and an HTTP client."""
+
+    server: LiveServer
+    client: httpx.AsyncClient
+    core: ScriptedCore
+    slack: FakeSlackAPI
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        """POST to the app."""
+        return await self.client.post(self.server.url + path, **kwargs)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        """GET from the app."""
+        return await self.client.get(self.server.url + path, **kwargs)
+
+
+@asynccontextmanager
+async def running(core: Any = None, env: Mapping[str, str] | None = None,
+                  clock: Callable[[], float] = time.time, telegram_app: Any = None,
+                  http: str = "httptools", **web: Any) -> AsyncIterator[Stack]:
+    """Start the fake Slack API and the app (every secret set unless ``env`` says otherwise)."""
+    core = core or ScriptedCore()
+    async with FakeSlackAPI() as slack:
+        config = make_config(full_env() if env is None else env,
+                             slack_api_url=slack.base_url, **web)
+        app = create_app(config, core, clock=clock, telegram_app=telegram_app)
+        async with LiveServer(app, http=http) as server, httpx.AsyncClient(timeout=10) as client:
+            yield Stack(server, client, core, slack)
