@@ -18,7 +18,7 @@ from retrieval.index import BM25Params
 from retrieval.nlp import Entity, clean_text
 from retrieval.parse import Chunk, Document
 from retrieval.refs import Ref, find_reference
-from retrieval.search import Hit, SearchResult, Searcher, build_searcher
+from retrieval.search import Hit, Searcher, SearchResult, build_searcher
 
 KIND_BOOST = 0.25  # favour chunks that hold the asked-for entity type (a date for "when")
 LIST_MIN_ENTITIES = 3
@@ -130,7 +130,7 @@ class Core:
 
     def _not_found(self, text: str, kind: str) -> Answer:
         meta = self.document.meta
-        ex = self.examples() + ["", ""]
+        ex = [*self.examples(), "", ""]
         message = self.templates.messages["not_found"].format(
             title=meta.title, committee=meta.committee, date=meta.date, example1=ex[0], example2=ex[1])
         return Answer(question=text, found=False, kind=kind, text=message)

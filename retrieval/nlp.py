@@ -27,7 +27,7 @@ _MONTH_RE = "^(" + "|".join(MONTHS) + ")$"
 SYMBOL_PATTERN = r"(?:[A-Z](?:/[A-Z0-9.]*[A-Z0-9])*/\d+(?:/[A-Za-z0-9.]*[A-Za-z0-9])*|\d{1,4}/\d{1,4})"
 _SYMBOL_TOKEN = re.compile(f"^{SYMBOL_PATTERN}$")
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # lone surrogates too
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 NAMED_WORK_LABELS = frozenset({"LAW", "EVENT"})
@@ -113,7 +113,7 @@ class Analyzer:
 
     def _build_pipeline(self) -> Language:
         nlp = spacy.blank("en")
-        nlp.tokenizer.token_match = _SYMBOL_TOKEN.match
+        nlp.tokenizer.token_match = _SYMBOL_TOKEN.match  # type: ignore[union-attr]
         ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": False})
         patterns: list[dict[str, Any]] = []
         for concept in self.glossary.concepts.values():

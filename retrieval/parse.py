@@ -106,7 +106,8 @@ def _join_page_breaks(blocks: list[str]) -> list[str]:
     """Rejoin body paragraphs that a page break and footnote block cut in two."""
     joined: list[str] = []
     for block in blocks:
-        if joined and (block[0].islower() or not joined[-1].rstrip("*" + SUPERSCRIPT_DIGITS).endswith((",", ";", ".", ":"))):
+        unfinished = joined and not joined[-1].rstrip("*" + SUPERSCRIPT_DIGITS).endswith((",", ";", ".", ":"))
+        if joined and (block[0].islower() or unfinished):
             joined[-1] = f"{joined[-1]} {block}"
         else:
             joined.append(block)
@@ -117,12 +118,12 @@ def _parse_sponsors(line: str) -> tuple[str, ...]:
     """The sponsoring States from 'A, B and C: revised draft resolution'."""
     names = line.split(":", 1)[0]
     head, _, last = names.rpartition(" and ")
-    return tuple(n.strip() for n in head.split(",") if n.strip()) + (last.strip(),)
+    return (*tuple(n.strip() for n in head.split(",") if n.strip()), last.strip())
 
 
 def _parse_meta(header: list[str]) -> tuple[Meta, int]:
     """Read the header blocks before the title; returns Meta and the title's index."""
-    sponsor_idx = next(i for i, b in enumerate(header) if ": revised draft resolution" in b or ": draft resolution" in b)
+    sponsor_idx = next(i for i, b in enumerate(header) if re.search(r": (revised )?draft resolution", b))
     sponsors_line = header[sponsor_idx]
     agenda_idx = next(i for i, b in enumerate(header) if b.startswith("Agenda item"))
     date = next(b for b in header if re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}", b))

@@ -1,0 +1,215 @@
+"""Command line: `resbot ask|chat|show|eval|telegram|serve`.
+
+Only `telegram` and `serve` import the channel stacks, and only when chosen, so the
+question-answering path starts as fast as spaCy allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TextIO
+
+from bot.config import ConfigError, load_config
+from bot.context import Context
+from bot.core import Core, get_core
+from bot.model import Answer
+from bot.render.plain import answer_json, render_plain
+
+EXIT_OK, EXIT_INPUT, EXIT_CONFIG = 0, 2, 2
+PROMPT = "resbot> "
+INVALID_UTF8 = "resbot: input is not valid UTF-8; please send UTF-8 text"
+CHAT_GREETING = "Ask about the resolution (Ctrl-D or /quit to leave; /help for help)."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="resbot", description="Cited answers about UN GA draft resolution "
+                                     "'Improving the coordination of efforts against trafficking in persons'.")
+    parser.add_argument("--config", help="path to config.yaml (default: RESBOT_CONFIG or the project's)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer one question, or one per line from stdin")
+    ask.add_argument("question", nargs="*", help="the question (omit to read questions from stdin)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    ask.add_argument("--full", action="store_true", help="show the whole cited paragraph, not just a quote")
+    sub.add_parser("chat", help="interactive prompt with history and follow-ups")
+    show = sub.add_parser("show", help="print a chunk: OP5, PP3, PP8(c), FN11, sponsors, about")
+    show.add_argument("ref")
+    show.add_argument("--json", action="store_true")
+    evaluate = sub.add_parser("eval", help="print the evaluation table (dev and held-out sets)")
+    evaluate.add_argument("-v", "--verbose", action="store_true", help="list every failure")
+    tg = sub.add_parser("telegram", help="run the Telegram bot by long polling")
+    tg.add_argument("--base-url", help="Bot API base URL (a local Bot API server, for example)")
+    serve = sub.add_parser("serve", help="run the web app (Slack, Mattermost, Rocket.Chat, Telegram webhook)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    return parser
+
+
+def _print_answer(answer: Answer, as_json: bool, full: bool, out: TextIO) -> None:
+    if as_json:
+        out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
+    else:
+        out.write(render_plain(answer, full=full) + "\n")
+
+
+class BadLine(Exception):
+    """A stdin line that is not valid UTF-8."""
+
+
+def _stdin_questions(stream: TextIO) -> Iterator[str | BadLine]:
+    """Lines of stdin; a line that is not UTF-8 yields BadLine instead of stopping the run."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        for text in stream:
+            yield text.rstrip("\n")
+        return
+    for raw in buffer:
+        try:
+            yield raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield BadLine()
+
+
+def cmd_ask(core: Core, args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    """Answer the question given, or each stdin line in order."""
+    if args.question:
+        answer = core.answer(" ".join(args.question))
+        _print_answer(answer, args.json, args.full, out)
+        return EXIT_OK if answer.usable else EXIT_INPUT
+    status = EXIT_OK
+    for line in _stdin_questions(stdin):
+        if isinstance(line, BadLine):
+            print(INVALID_UTF8, file=sys.stderr)
+            status = EXIT_INPUT
+            continue
+        if not line.strip():
+            continue
+        answer = core.answer(line)
+        _print_answer(answer, args.json, args.full, out)
+        if not args.json:
+            out.write("\n")
+        out.flush()
+    return status
+
+
+def cmd_show(core: Core, args: argparse.Namespace, out: TextIO) -> int:
+    """Print one chunk in full."""
+    answer = core.show(args.ref)
+    _print_answer(answer, args.json, True, out)
+    return EXIT_OK if answer.found else EXIT_INPUT
+
+
+def cmd_eval(core: Core, args: argparse.Namespace, out: TextIO) -> int:
+    """Print the evaluation table."""
+    from bot.evaluate import format_table, run_all
+
+    reports = run_all(core)
+    out.write(format_table(reports) + "\n")
+    if args.verbose:
+        for report in reports:
+            out.write(f"\n{report.name} failures:\n" + "\n".join(f"  {f}" for f in report.failures) + "\n")
+    return EXIT_OK
+
+
+def chat_reply(core: Core, line: str, context: Context | None) -> tuple[str, Context | None]:
+    """One turn of the chat: the text to print and the context to keep."""
+    command = line.strip().lower()
+    if command in ("/help", "help", "?"):
+        return core.help_text(), context
+    if command.startswith("/show "):
+        return render_plain(core.show(line.strip()[6:]), full=True), context
+    answer = core.answer(line, context=context)
+    return render_plain(answer), (Context(last=answer) if answer.found else context)
+
+
+def _enable_line_editing() -> None:
+    with contextlib.suppress(ImportError):  # readline is not available on every platform
+        import readline  # noqa: F401  (imported for its side effect: editing and history in input())
+
+
+def _is_quit(line: str) -> bool:
+    return line.strip().lower() in ("/quit", "/exit", "quit", "exit")
+
+
+def _interactive_chat(core: Core, out: TextIO) -> int:
+    """The terminal prompt, with line editing and history."""
+    _enable_line_editing()
+    out.write(CHAT_GREETING + "\n")
+    context: Context | None = None
+    while True:
+        try:
+            line = input(PROMPT)
+        except (EOFError, KeyboardInterrupt):
+            out.write("\n")
+            return EXIT_OK
+        if _is_quit(line):
+            return EXIT_OK
+        if line.strip():
+            reply, context = chat_reply(core, line, context)
+            out.write(reply + "\n\n")
+
+
+def cmd_chat(core: Core, stdin: TextIO, out: TextIO) -> int:
+    """Interactive prompt on a terminal; otherwise one reply per stdin line, keeping context."""
+    if stdin.isatty() and out.isatty():
+        return _interactive_chat(core, out)
+    status = EXIT_OK
+    context: Context | None = None
+    for line in _stdin_questions(stdin):
+        if isinstance(line, BadLine):
+            print(INVALID_UTF8, file=sys.stderr)
+            status = EXIT_INPUT
+            continue
+        if _is_quit(line):
+            break
+        if line.strip():
+            reply, context = chat_reply(core, line, context)
+            out.write(reply + "\n\n")
+            out.flush()
+    return status
+
+
+def _run_channel(name: str, args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if name == "telegram":
+        from bot.channels import telegram
+
+        return telegram.run(config, args)
+    from bot.channels import web
+
+    return web.run(config, args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `resbot` console script."""
+    args = build_parser().parse_args(argv)
+    stdin = sys.stdin
+    try:
+        if args.command in ("telegram", "serve"):
+            return _run_channel(args.command, args)
+        core = get_core(load_config(args.config))
+        if args.command == "ask":
+            return cmd_ask(core, args, stdin, sys.stdout)
+        if args.command == "chat":
+            return cmd_chat(core, stdin, sys.stdout)
+        if args.command == "show":
+            return cmd_show(core, args, sys.stdout)
+        return cmd_eval(core, args, sys.stdout)
+    except ConfigError as exc:
+        print(f"resbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except UnicodeDecodeError:
+        print(INVALID_UTF8, file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
