@@ -27,7 +27,7 @@ _MONTH_RE = "^(" + "|".join(MONTHS) + ")$"
 SYMBOL_PATTERN = r"(?:[A-Z](?:/[A-Z0-9.]*[A-Z0-9])*/\d+(?:/[A-Za-z0-9.]*[A-Za-z0-9])*|\d{1,4}/\d{1,4})"
 _SYMBOL_TOKEN = re.compile(f"^{SYMBOL_PATTERN}$")
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # lone surrogates too
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # lone surrogates too
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 NAMED_WORK_LABELS = frozenset({"LAW", "EVENT"})
@@ -40,7 +40,7 @@ def clean_text(text: str) -> str:
     text = _ANSI.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     return re.sub(r"[ \t\n]+", " ", text).strip()
 
 

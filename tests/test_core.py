@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.core import Core
+
+
+def cited(answer: object) -> list[str]:
+    return [c.id for c in answer.citations]  # type: ignore[attr-defined]
+
+
+def test_who_coordinates_icat(core: Core) -> None:
+    answer = core.answer("who coordinates ICAT?")
+    assert answer.found and answer.kind == "who"
+    assert "United Nations Office on Drugs and Crime" in answer.text
+    assert cited(answer)[0] in {"PP16", "OP10"}
+    assert "coordinator" in answer.citations[0].quote
+    assert answer.citations[0].quote.strip("…") in answer.citations[0].text
+
+
+def test_world_day(core: Core) -> None:
+    answer = core.answer("when is World Day?")
+    assert answer.found and answer.kind == "when"
+    assert "30 July" in answer.text and cited(answer)[0] == "OP5"
+
+
+def test_sponsors_list_and_count(core: Core) -> None:
+    listing = core.answer("list the sponsors")
+    assert listing.found and len(listing.items) == 16 and cited(listing) == ["META"]
+    assert {i.text for i in listing.items} >= {"Armenia", "Venezuela (Bolivarian Republic of)"}
+    count = core.answer("how many sponsors are there?")
+    assert count.text.startswith("16")
+
+
+def test_sponsor_yes_and_no(core: Core) -> None:
+    assert core.answer("is Thailand a sponsor?").text.startswith("Yes")
+    assert "does not list" in core.answer("is France a co-sponsor?").text
+
+
+@pytest.mark.parametrize("question", ["Who is the president of Brazil?", "what does it say about cryptocurrency?",
+                                      "what is the population of Mexico?"])
+def test_off_topic_is_not_found(core: Core, question: str) -> None:
+    answer = core.answer(question)
+    assert not answer.found and answer.citations == ()
+    assert "could not find" in answer.text and "Try" in answer.text
+
+
+@pytest.mark.parametrize(("question", "chunk"), [("paragraph 5", "OP5"), ("OP 12", "OP12"),
+                                                 ("operative paragraph 20", "OP20"), ("preambular paragraph 3", "PP3"),
+                                                 ("PP8(c)", "PP8(c)"), ("footnote 11", "FN11")])
+def test_direct_lookups(core: Core, question: str, chunk: str) -> None:
+    answer = core.answer(question)
+    assert answer.found and answer.kind == "lookup" and cited(answer)[0] == chunk
+    assert answer.citations[0].text == core.document.by_id[chunk].text
+
+
+def test_lookup_lists_cited_footnotes(core: Core) -> None:
+    assert cited(core.answer("preambular paragraph 5")) == ["PP5", "FN2", "FN3", "FN4", "FN5"]
+    assert "PP25" in core.answer("footnote 11").text
+
+
+@pytest.mark.parametrize(("question", "message"), [("paragraph 30", "22 operative paragraphs"),
+                                                   ("preambular paragraph 40", "34 preambular paragraphs"),
+                                                   ("footnote 15", "14 footnotes"), ("PP8(g)", "(a), (b)")])
+def test_missing_references(core: Core, question: str, message: str) -> None:
+    answer = core.answer(question)
+    assert not answer.found and message in answer.text
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "?!", "\u200b\u200b"])
+def test_empty_input(core: Core, question: str) -> None:
+    answer = core.answer(question)
+    assert not answer.found and answer.error == "empty" and "Please ask a question" in answer.text
+
+
+def test_too_long(core: Core) -> None:
+    answer = core.answer("why " * 25_000)
+    assert answer.error == "too_long" and "too long" in answer.text and len(answer.question) <= 200
+
+
+def test_invisible_characters_do_not_change_the_answer(core: Core) -> None:
+    clean = core.answer("when is World Day?")
+    dirty = core.answer("when is\u200b World\u202e Day\x1b[0m?\r")
+    assert (dirty.text, cited(dirty)) == (clean.text, cited(clean))
+
+
+@pytest.mark.parametrize("question", ["ما هو يوم العالمي", "🙂🙂🙂", "<script>alert(1)</script>", "a" * 999])
+def test_odd_input_never_raises(core: Core, question: str) -> None:
+    answer = core.answer(question)
+    assert answer.text
+
+
+def test_show(core: Core) -> None:
+    assert core.show("OP5").citations[0].id == "OP5"
+    assert len(core.show("sponsors").items) == 16
+    assert core.show("about").found
+    assert not core.show("XYZ").found
+
+
+def test_document_data(core: Core) -> None:
+    assert "1 November 2017" in core.answer("when was this document issued?").text
+    assert "Third Committee" in core.answer("which committee handled it?").text
+    assert "107" in core.answer("what agenda item is it under?").text
+    assert "22 operative" in core.answer("how many operative paragraphs are there?").text
+
+
+def test_help_and_examples(core: Core) -> None:
+    assert "trafficking in persons" in core.help_text()
+    assert len(core.examples()) >= 3

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from bot.core import Core
+
+
+def test_typo_repair(core: Core) -> None:
+    fixer = core.searcher.typos
+    assert fixer.fix("traffiking in persons") == "trafficking in persons"
+    assert fixer.fix("Secretery-General").lower() == "secretary-general"
+    assert fixer.fix("asked") == "asked"  # short words are left alone
+
+
+def test_hits_are_typed_and_stable(core: Core) -> None:
+    result = core.searcher.search("world day against trafficking date", k=3)
+    best = result.hits[0]
+    assert best.id == "OP5" and best.score > 0 and 0 < best.coverage <= 1 and best.literal
+    assert len(result.hits) <= 3
+
+
+def test_synonym_only_match_is_not_literal(core: Core) -> None:
+    hits = core.searcher.search("kids", k=5).hits
+    assert hits and not any(h.literal for h in hits)
+
+
+def test_kind_boost_prefers_chunks_with_the_wanted_entity(core: Core) -> None:
+    plain = core.searcher.search("high-level meeting global plan", k=5)
+    boosted = core.searcher.search("high-level meeting global plan", k=5, boost_labels=frozenset({"DATE"}),
+                                   boost=0.25)
+    assert [h.id for h in boosted.hits][:1] != [] and plain.hits
+    date_chunks = {h.id for h in boosted.hits if any(e.label == "DATE" for e in core.searcher.entities(h.id))}
+    assert boosted.hits[0].id in date_chunks
