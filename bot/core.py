@@ -243,10 +243,17 @@ class Core:
             if found:
                 names = _join([self._entity_name(e) for e in found])
                 return t["entity"].format(entity=_cap(names), label=chunk.label, cite=chunk.id), ()
+        notes = self._footnote_suffix(chunk)
         if len(cites) > 1:
             others = _join([f"{c.label} ({c.id})" for c in cites[1:]])
-            return t["passages"].format(label_cap=label_cap, cite=chunk.id, others=others), ()
-        return t["passage"].format(label_cap=label_cap, cite=chunk.id), ()
+            return t["passages"].format(label_cap=label_cap, cite=chunk.id, others=others) + notes, ()
+        return t["passage"].format(label_cap=label_cap, cite=chunk.id) + notes, ()
+
+    def _footnote_suffix(self, chunk: Chunk) -> str:
+        """The footnotes a passage cites, spelled out, so symbols like A/72/164 reach the user."""
+        template = self.templates.answers["footnote_note"]
+        notes = [self.document.by_id[f"FN{n}"] for n in dict.fromkeys(chunk.footnotes)]
+        return "".join(template.format(number=fn.number, text=fn.text) for fn in notes[:3])
 
     def _members(self, chunk: Chunk, exclude: set[str]) -> list[str]:
         names: dict[str, str] = {}

@@ -32,7 +32,7 @@ def split_segments(text: str, analyzer: Analyzer) -> tuple[Segment, ...]:
     bounds.append((start, len(text)))
     if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < MIN_SEGMENT // 2:
         bounds[-2:] = [(bounds[-2][0], bounds[-1][1])]
-    return tuple(Segment(s, e, frozenset(analyzer.terms(text[s:e]))) for s, e in bounds)
+    return tuple(Segment(s, e, frozenset(analyzer.terms(text[s:e], expand_names=True))) for s, e in bounds)
 
 
 def best_segment(segments: tuple[Segment, ...], query_terms: Collection[str],

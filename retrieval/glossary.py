@@ -34,6 +34,7 @@ class Glossary:
     stem_overrides: dict[str, str]
     keep_words: frozenset[str]
     extra_stopwords: frozenset[str]
+    stop_phrases: tuple[str, ...] = ()
 
     def concept_for_token(self, token: str) -> Concept | None:
         """The concept behind an ``@id`` token, if any."""
@@ -60,6 +61,7 @@ def parse_glossary(data: dict[str, Any]) -> Glossary:
         stem_overrides={str(k).lower(): str(v) for k, v in (data.get("stem_overrides") or {}).items()},
         keep_words=frozenset(w.lower() for w in _strings(data.get("keep_words", []), "keep_words")),
         extra_stopwords=frozenset(w.lower() for w in _strings(data.get("extra_stopwords", []), "extra_stopwords")),
+        stop_phrases=_strings(data.get("stop_phrases", []), "stop_phrases"),
     )
 
 

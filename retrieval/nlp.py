@@ -30,7 +30,6 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # lone surrogates too
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
-NAMED_WORK_LABELS = frozenset({"LAW", "EVENT"})
 ENTITY_LABELS = {"org": "ORG", "body": "ORG", "person": "PERSON", "place": "GPE", "instrument": "LAW",
                  "event": "EVENT", "fund": "ORG", "group": "NORP"}
 
@@ -110,6 +109,9 @@ class Analyzer:
         self.stopwords = (frozenset(STOP_WORDS) - glossary.keep_words) | glossary.extra_stopwords
         self.nlp = self._build_pipeline()
         self._single_synonyms = self._single_word_synonyms()
+        phrases = sorted(glossary.stop_phrases, key=len, reverse=True)
+        self._stop_phrases = (re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.I)
+                              if phrases else None)
 
     def _build_pipeline(self) -> Language:
         nlp = spacy.blank("en")
@@ -161,8 +163,12 @@ class Analyzer:
         """The spaCy Doc of ``text`` with rule-based entities."""
         return self.nlp(text)
 
-    def analyze(self, text: str) -> Analysis:
-        """Terms, entities and surface words of ``text``."""
+    def analyze(self, text: str, expand_names: bool = False) -> Analysis:
+        """Terms, entities and surface words of ``text``.
+
+        With ``expand_names`` (documents), a named entity also yields the words of its name, so a
+        question that paraphrases part of a long title still matches; questions use the concept alone.
+        """
         doc = self.doc(text)
         terms: list[Term] = []
         entities: list[Entity] = []
@@ -175,7 +181,7 @@ class Analyzer:
                 entities.append(Entity(ent.label_, ent.text, ent.start_char, ent.end_char, ent.ent_id_))
                 if ent.ent_id_:
                     terms.append(Term(ent.ent_id_, synonym=ent.label_ == "SYN", surface=ent.text.lower()))
-                    if ent.label_ in NAMED_WORK_LABELS:  # titles also match when paraphrased in part
+                    if expand_names and ent.label_ != "SYN":
                         for token in ent:
                             self._add_token_terms(token.lower_, token.is_punct, terms, [])
                     words.extend(t.lower_ for t in ent if t.is_alpha)
@@ -200,9 +206,13 @@ class Analyzer:
             syn = self._single_synonyms.get(self.glossary.spelling.get(part, part))
             terms.append(Term(syn, synonym=True, surface=part) if syn else Term(self.stem(part)))
 
-    def terms(self, text: str) -> list[str]:
-        """Just the term values of ``text`` (documents are indexed with these)."""
-        return [t.value for t in self.analyze(text).terms]
+    def terms(self, text: str, expand_names: bool = False) -> list[str]:
+        """Just the term values of ``text``."""
+        return [t.value for t in self.analyze(text, expand_names).terms]
+
+    def strip_stop_phrases(self, question: str) -> str:
+        """Remove phrases that only name the document itself ("the resolution", "this draft")."""
+        return self._stop_phrases.sub(" ", question) if self._stop_phrases else question
 
 
 def _split_hyphens(word: str) -> Iterable[str]:

@@ -77,11 +77,15 @@ class Searcher:
         self.document = document
         self.analyzer = analyzer
         self.chunks: tuple[Chunk, ...] = document.chunks
-        self.analyses: dict[str, Analysis] = {c.id: analyzer.analyze(c.text) for c in self.chunks}
+        self.analyses: dict[str, Analysis] = {c.id: analyzer.analyze(c.text, expand_names=True) for c in self.chunks}
         corpus = [[t.value for t in self.analyses[c.id].terms] for c in self.chunks]
         self.index = Index(corpus, params)
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
         self._lower = {c.id: c.text.lower() for c in self.chunks}
+        # Terms a chunk holds outside entity names: a match only inside a name ("Population" in
+        # "United Nations Population Fund") is not enough to call a question on-topic.
+        self._plain_terms = {c.id: frozenset(analyzer.terms(c.text)) for c in self.chunks}
+        self._place_terms = frozenset(c.token for c in analyzer.glossary.concepts.values() if c.type == "place")
         self.typos = TypoFixer(self._vocabulary(), typo_min_length)
 
     def _vocabulary(self) -> Counter[str]:
@@ -105,7 +109,7 @@ class Searcher:
     def search(self, question: str, k: int = 5, boost_labels: frozenset[str] = frozenset(),
                boost: float = 0.0, exclude_kinds: frozenset[str] = frozenset()) -> SearchResult:
         """Rank chunks for ``question``; chunks holding an entity in ``boost_labels`` get ``boost``."""
-        corrected = self.typos.fix(question)
+        corrected = self.typos.fix(self.analyzer.strip_stop_phrases(question))
         query = self.analyzer.analyze(corrected)
         counts = Counter((t.value, t.synonym) for t in query.terms)
         surfaces = {t.value: t.surface for t in query.terms if t.synonym}
@@ -132,15 +136,23 @@ class Searcher:
              surfaces: dict[str, str]) -> Hit:
         terms = self.index.doc_terms[self._position[chunk.id]]
         lower = self._lower[chunk.id]
+        plain = self._plain_terms[chunk.id]
         total = covered = 0.0
         literal = False
+        name_only = 0
         for (term, synonym), _ in counts.items():
             weight = self.index.weight(term)
             total += weight
-            if term in terms:
-                covered += weight
-                literal = literal or not synonym or surfaces.get(term, "\0") in lower
-        return Hit(chunk.id, score, covered / total if total else 0.0, literal)
+            if term not in terms:
+                continue
+            covered += weight
+            if term in self._place_terms:  # a place name alone ("weather in New York") is not a topic
+                continue
+            if term not in plain:
+                name_only += 1
+            elif not synonym or surfaces.get(term, "\0") in lower:
+                literal = True
+        return Hit(chunk.id, score, covered / total if total else 0.0, literal or name_only >= 2)
 
 
 def build_searcher(resolution: Path, glossary_path: Path, params: BM25Params, normaliser: str = "stem",
