@@ -168,7 +168,7 @@ def test_example_keyboard_puts_question_or_index_in_data() -> None:
     rows = render.example_keyboard(["when is World Day?", long_q, "who sponsors it?", "extra"])
     assert len(rows) == 3
     assert rows[0][0].data == "q:when is World Day?"
-    assert rows[1][0].data == "x:1" and len(rows[1][0].text) <= 60
+    assert rows[1][0].data == "x:1" and len(rows[1][0].text) <= 100
     assert all(len(r[0].data.encode()) <= 64 for r in rows)
     assert render.parse_callback("q:a,b: c") == ("q", ["a,b: c"])
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import signal
 import sys
@@ -392,15 +393,34 @@ def build_application(config: Config, core: Core, *, token: str, base_url: str |
     return app
 
 
+class _NoTraceback(logging.Filter):
+    """Keep PTB's retry-loop log lines but drop tracebacks of bad tokens and network errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InvalidToken | NetworkError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def configure_logging() -> None:
+    """Timestamped INFO logs; no per-request httpx lines (their URLs contain the token)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("telegram.ext").addFilter(_NoTraceback())  # PTB's network retry loop
+    # PTB >= 22.2 warns inside every RetryAfter unless this opt-in is set; resbot never reads
+    # RetryAfter.retry_after itself (AIORateLimiter does, type-agnostically).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+
 def run(config: Config, args: argparse.Namespace) -> int:
     """``resbot telegram``: long polling until SIGINT/SIGTERM; returns the exit status."""
     token = config.require_secret(TOKEN_VARIABLE)
     from bot.core import get_core
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging()
     base_url = getattr(args, "base_url", None)
     app = build_application(config, get_core(config), token=token, base_url=base_url)
     asyncio.set_event_loop(asyncio.new_event_loop())

@@ -18,7 +18,7 @@ from bot.render.split import split_text, utf16_len
 MESSAGE_LIMIT = 4096  # UTF-16 code units of visible text per message
 ENTITY_LIMIT = 100  # formatting entities per message
 CALLBACK_LIMIT = 64  # bytes of callback_data
-BUTTON_TEXT_LIMIT = 60  # characters shown on an example-question button
+BUTTON_TEXT_LIMIT = 100  # characters shown on an example-question button
 INLINE_TITLE_LIMIT = 80
 INLINE_DESCRIPTION_LIMIT = 160
 RELATED_QUOTE_CHARS = 300  # the related list shows the start of each paragraph

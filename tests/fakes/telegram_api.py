@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
@@ -139,6 +140,7 @@ class Call:
     params: dict[str, Any]
     at: float
     status: int = 200
+    result: Any = None
 
     @property
     def text(self) -> str:
@@ -266,12 +268,15 @@ class FakeTelegramAPI:
         return self.calls_of(method)
 
     async def settle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
-        """Wait until no update is pending and no call arrived for ``quiet`` seconds."""
+        """Wait until no update is pending and no call but getUpdates came for ``quiet`` seconds."""
+        def count() -> int:
+            return sum(1 for c in self.calls if c.method != "getUpdates")
+
         async with asyncio.timeout(timeout):
             while True:
-                seen = len(self.calls)
+                seen = count()
                 await asyncio.sleep(quiet)
-                if not self._pending and len(self.calls) == seen:
+                if not self._pending and count() == seen:
                     return
 
     async def _notify(self) -> None:
@@ -325,14 +330,16 @@ class FakeTelegramAPI:
             body = {"ok": False, "error_code": 401, "description": "Unauthorized"}
             return JSONResponse(body, 401)
         method = request.path_params["method"]
-        params = _decode(dict(await request.form()))
+        params = _decode(await _form(request))
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
+        await self._notify()  # a long-polling getUpdates is visible while it waits
         try:
             status, body = await self._answer(method, params)
         finally:
             await self._notify()
         call.status = status
+        call.result = body.get("result")
         return JSONResponse(body, status)
 
     def _scripted(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
@@ -461,6 +468,15 @@ _HANDLERS: dict[str, Callable[[FakeTelegramAPI, dict[str, Any]], Any]] = {
     "close": FakeTelegramAPI._true,
     "logOut": FakeTelegramAPI._true,
 }
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The urlencoded or JSON body PTB sent (files are never uploaded by resbot)."""
+    body = await request.body()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = json.loads(body or b"{}")
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
 
 
 def _decode(form: dict[str, Any]) -> dict[str, Any]:
