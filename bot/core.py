@@ -21,6 +21,7 @@ from retrieval.refs import Ref, find_reference
 from retrieval.search import Hit, Searcher, SearchResult, build_searcher
 
 KIND_BOOST = 0.25  # favour chunks that hold the asked-for entity type (a date for "when")
+LIST_BOOST = 0.5  # per pair of named organisations, for "which agencies ..." questions
 LIST_MIN_ENTITIES = 3
 RETRIEVAL_EXCLUDED = frozenset({"meta"})  # document data is answered by intents, never by word overlap
 _LIST_LABELS = frozenset({"ORG", "PERSON"})
@@ -170,7 +171,8 @@ class Core:
         fields = {"cite": "META", "count": len(meta.sponsors), "items": _join(list(meta.sponsors)),
                   "date": meta.date, "committee": meta.committee, "session": meta.session,
                   "agenda_item": meta.agenda_item, "agenda_title": meta.agenda_title, "title": meta.title,
-                  "document_type": meta.document_type}
+                  "document_type": meta.document_type, "original_language": meta.original_language,
+                  "distribution": meta.distribution}
         items: tuple[Item, ...] = ()
         if intent == "sponsors":
             headline, items = self._sponsor_answer(text, fields)
@@ -202,7 +204,8 @@ class Core:
         list_like = kind in ("list", "how_many")
         boost_labels = wanted or (_LIST_LABELS if list_like else frozenset())
         result = self.searcher.search(text, k=max(self.limits.top_k, 5), boost_labels=boost_labels,
-                                      boost=KIND_BOOST, exclude_kinds=RETRIEVAL_EXCLUDED)
+                                      boost=LIST_BOOST if list_like else KIND_BOOST,
+                                      exclude_kinds=RETRIEVAL_EXCLUDED, per_entity=list_like)
         if not self._accept(result):
             return self._not_found(text, kind)
         best = result.hits[0]

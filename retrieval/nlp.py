@@ -30,8 +30,11 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # lone surrogates too
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
+# Titles of instruments, events and mandates are often paraphrased in part; organisation names
+# are not (users say "UNODC"), and expanding them would bloat long lists like PP15.
+EXPANDED_LABELS = frozenset({"LAW", "EVENT", "PERSON", "FUND"})
 ENTITY_LABELS = {"org": "ORG", "body": "ORG", "person": "PERSON", "place": "GPE", "instrument": "LAW",
-                 "event": "EVENT", "fund": "ORG", "group": "NORP"}
+                 "event": "EVENT", "fund": "FUND", "group": "NORP"}
 
 
 def clean_text(text: str) -> str:
@@ -181,7 +184,7 @@ class Analyzer:
                 entities.append(Entity(ent.label_, ent.text, ent.start_char, ent.end_char, ent.ent_id_))
                 if ent.ent_id_:
                     terms.append(Term(ent.ent_id_, synonym=ent.label_ == "SYN", surface=ent.text.lower()))
-                    if expand_names and ent.label_ != "SYN":
+                    if expand_names and ent.label_ in EXPANDED_LABELS:
                         for token in ent:
                             self._add_token_terms(token.lower_, token.is_punct, terms, [])
                     words.extend(t.lower_ for t in ent if t.is_alpha)

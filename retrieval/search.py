@@ -107,8 +107,11 @@ class Searcher:
         return self.analyses[chunk_id].entities
 
     def search(self, question: str, k: int = 5, boost_labels: frozenset[str] = frozenset(),
-               boost: float = 0.0, exclude_kinds: frozenset[str] = frozenset()) -> SearchResult:
-        """Rank chunks for ``question``; chunks holding an entity in ``boost_labels`` get ``boost``."""
+               boost: float = 0.0, exclude_kinds: frozenset[str] = frozenset(), per_entity: bool = False) -> SearchResult:
+        """Rank chunks for ``question``; chunks holding an entity in ``boost_labels`` get ``boost``.
+
+        With ``per_entity`` (list questions) the boost grows with the number of such entities, up to 4x.
+        """
         corrected = self.typos.fix(self.analyzer.strip_stop_phrases(question))
         query = self.analyzer.analyze(corrected)
         counts = Counter((t.value, t.synonym) for t in query.terms)
@@ -116,7 +119,7 @@ class Searcher:
         weighted = [(term, n * (SYNONYM_WEIGHT if syn else 1.0)) for (term, syn), n in counts.items()]
         scores = self.index.scores(weighted)
         if boost and boost_labels:
-            scores = scores * np.array([1.0 + boost if self._has_label(c.id, boost_labels) else 1.0
+            scores = scores * np.array([1.0 + boost * self._label_factor(c.id, boost_labels, per_entity)
                                         for c in self.chunks])
         order = np.argsort(-scores, kind="stable")
         hits = []
@@ -129,8 +132,11 @@ class Searcher:
                 break
         return SearchResult(tuple(hits), query, corrected)
 
-    def _has_label(self, chunk_id: str, labels: frozenset[str]) -> bool:
-        return any(e.label in labels for e in self.analyses[chunk_id].entities)
+    def _label_factor(self, chunk_id: str, labels: frozenset[str], per_entity: bool) -> float:
+        names = {e.concept or e.text for e in self.analyses[chunk_id].entities if e.label in labels}
+        if not per_entity:
+            return 1.0 if names else 0.0
+        return min(len(names), 8) / 2
 
     def _hit(self, chunk: Chunk, score: float, counts: Counter[tuple[str, bool]],
              surfaces: dict[str, str]) -> Hit:
