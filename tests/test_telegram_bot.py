@@ -34,8 +34,8 @@ from bot.channels.telegram import (
     paragraph_ref,
     run,
 )
-from bot.config import PROJECT_ROOT, Config, ConfigError, load_config
-from bot.core import Core, get_core
+from bot.config import PROJECT_ROOT, Config, ConfigError
+from bot.core import Core
 from bot.model import Answer
 from bot.render import telegram as render
 from bot.render.split import utf16_len
@@ -55,16 +55,7 @@ from tests.fakes.telegram_api import (
 )
 
 GROUP = -1001234567890
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config(environ={})
-
-
-@pytest.fixture(scope="module")
-def core(config: Config) -> Core:
-    return get_core(config)
+# The ``config`` and ``core`` fixtures come from tests/conftest.py (the real answer core).
 
 
 @pytest.fixture
@@ -486,7 +477,10 @@ async def test_rejected_token_exits_with_one_line(fake: FakeTelegramAPI) -> None
 
 async def test_conversation_transcript(app: TelegramApp, fake: FakeTelegramAPI) -> None:
     """A short conversation; set RESBOT_TRANSCRIPT=path to write what the user saw."""
-    await exchange(fake, text_update("/start"))
+    [start] = await exchange(fake, text_update("/start"))
+    [icat] = await exchange(fake, callback_update(start.buttons[0]["callback_data"]))
+    related = [b["callback_data"] for b in icat.buttons if b["text"] == "Related"]
+    await exchange(fake, callback_update(related[0]))
     [answer] = await exchange(fake, text_update("when is World Day?"))
     await exchange(fake, callback_update("f:OP5", message_id=answer.result["message_id"]))
     await exchange(fake, text_update("/footnote 1"))
@@ -494,7 +488,8 @@ async def test_conversation_transcript(app: TelegramApp, fake: FakeTelegramAPI) 
     await exchange(fake, sticker_update())
     transcript = fake.transcript()
     assert "You: when is World Day?" in transcript
-    assert "[Full paragraph]" in transcript
+    assert "You: (taps [Full paragraph])" in transcript
+    assert "[Full paragraph]  [Related]" in transcript
     target = os.environ.get("RESBOT_TRANSCRIPT")
     if target:
         Path(target).write_text(transcript, encoding="utf-8")

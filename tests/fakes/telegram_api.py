@@ -301,7 +301,7 @@ class FakeTelegramAPI:
             msg = update["message"]
             said = msg.get("text") or _describe_media(msg)
         elif "callback_query" in update:
-            said = f"(taps a button: {update['callback_query']['data']})"
+            said = f"(taps [{self._button_label(update['callback_query']['data'])}])"
         elif "inline_query" in update:
             said = f"(types inline) @{self.username} {update['inline_query']['query']}"
         elif "edited_message" in update:
@@ -309,6 +309,14 @@ class FakeTelegramAPI:
         else:
             said = "(other update)"
         self.events.append(_Event("user", said))
+
+    def _button_label(self, data: str) -> str:
+        """The label of the most recent sent button carrying ``data``."""
+        for call in reversed(self.calls):
+            for button in call.buttons:
+                if button.get("callback_data") == data:
+                    return str(button["text"])
+        return data
 
     def _record_bot(self, method: str, params: dict[str, Any]) -> None:
         rows = (params.get("reply_markup") or {}).get("inline_keyboard", [])
