@@ -1,0 +1,301 @@
+"""Checks every web frontend must pass (GUIDE section 4, "Every frontend"), with the real core."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from functools import cache
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import load_config
+from bot.core import Core, get_core
+from tests.fakes.slack_api import BOT_USER_ID
+from tests.fakes.web_harness import (
+    MATTERMOST_TOKEN,
+    ROCKETCHAT_TOKEN,
+    ScriptedCore,
+    Stack,
+    free_socket,
+    json_body,
+    plain_answer,
+    running,
+    slack_headers,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+_ids = itertools.count(1)
+
+
+@cache
+def real_core() -> Core:
+    """The project's answer core, built once for this module."""
+    return get_core(load_config(environ={}))
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+async def via_slack_command(st: Stack, question: str) -> str:
+    """Ask through /slack/commands; the raw JSON text."""
+    n = next(_ids)
+    body = httpx.QueryParams({"team_id": "T1", "channel_id": f"C{n}", "user_id": "U1",
+                              "command": "/resbot", "text": question}).__str__().encode()
+    reply = await st.post("/slack/commands", content=body, headers=slack_headers(body))
+    assert reply.status_code == 200, reply.text
+    return reply.text
+
+
+async def via_slack_event(st: Stack, question: str) -> str:
+    """Ask through /slack/events as an app_mention; the posted message as JSON text."""
+    n = next(_ids)
+    payload = {"type": "event_callback", "team_id": "T1", "event_id": f"Ev{n}",
+               "authorizations": [{"user_id": BOT_USER_ID, "is_bot": True}],
+               "event": {"type": "app_mention", "user": "U1", "channel": f"C{n}", "ts": "1.1",
+                         "text": f"<@{BOT_USER_ID}> {question}"}}
+    body = json_body(payload)
+    before = len(st.slack.calls_of("chat.postMessage"))
+    reply = await st.post("/slack/events", content=body,
+                          headers=slack_headers(body, content_type="application/json"))
+    assert reply.status_code == 200
+    calls = await st.slack.wait_for("chat.postMessage", count=before + 1)
+    params = calls[before].params
+    return json.dumps({"text": params["text"], "blocks": params["blocks"]}, ensure_ascii=False)
+
+
+async def via_mattermost(st: Stack, question: str) -> str:
+    """Ask through /mattermost as a slash command; the raw JSON text."""
+    n = next(_ids)
+    reply = await st.post("/mattermost", headers={"Authorization": f"Token {MATTERMOST_TOKEN}"},
+                          data={"command": "/resbot", "channel_id": f"c{n}", "text": question})
+    assert reply.status_code == 200, reply.text
+    return reply.text
+
+
+async def via_rocketchat(st: Stack, question: str) -> str:
+    """Ask through /rocketchat as an outgoing webhook; the raw JSON text."""
+    n = next(_ids)
+    reply = await st.post("/rocketchat", json={
+        "token": ROCKETCHAT_TOKEN, "bot": False, "channel_id": f"c{n}", "message_id": f"m{n}",
+        "user_name": "alice", "text": question})
+    assert reply.status_code == 200, reply.text
+    return reply.text
+
+
+Ask = Callable[[Stack, str], Awaitable[str]]
+FRONTENDS: dict[str, Ask] = {"slack_command": via_slack_command, "slack_event": via_slack_event,
+                             "mattermost": via_mattermost, "rocketchat": via_rocketchat}
+
+
+def shown(raw: str) -> str:
+    """What a user would read: JSON decoded, Slack entities undone, word joiners removed."""
+    return _unescape(json.loads(raw).__repr__()).replace("\\u2060", "").replace("\u2060", "")
+
+
+@pytest.fixture(params=sorted(FRONTENDS))
+def ask(request: pytest.FixtureRequest) -> Ask:
+    """Each web frontend in turn."""
+    return FRONTENDS[request.param]
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\t \n"])
+async def test_empty_or_whitespace_asks_for_a_question(ask: Ask, question: str) -> None:
+    async with running(core=real_core()) as st:
+        assert "Please ask a question" in shown(await ask(st, question))
+
+
+async def test_hundred_kb_question_is_too_long_without_traceback(ask: Ask) -> None:
+    async with running(core=real_core(), max_body_bytes=400_000) as st:
+        text = shown(await ask(st, "why " * 25_000))
+        assert "too long" in text
+        assert "Traceback" not in text
+
+
+async def test_hundred_kb_question_over_default_body_limit_is_short_413() -> None:
+    async with running(core=real_core()) as st:
+        body = ("text=" + "why+" * 25_000).encode()
+        reply = await st.post("/slack/commands", content=body, headers=slack_headers(body))
+        assert reply.status_code == 413
+        assert reply.json() == {"error": "body too large"}
+
+
+@pytest.mark.parametrize("dirty", [
+    "what does OP5 say\x00", "what does\x1b[31m OP5 say\x1b[0m", "what does OP5 say\r",
+    "what does \u200bOP5 say", "what does OP5\u202e say", "\u200fwhat does \u2066OP5\u2069 say",
+])
+async def test_control_zero_width_and_rtl_characters_give_the_clean_answer(
+        ask: Ask, dirty: str) -> None:
+    async with running(core=real_core()) as st:
+        clean = shown(await ask(st, "what does OP5 say"))
+        assert "OP5" in clean
+        assert shown(await ask(st, dirty)) == clean
+
+
+@pytest.mark.parametrize("question", ["ما هو الاتجار بالبشر؟", "🙂🙂🙂", "人身売買とは"])
+async def test_arabic_or_emoji_only_gets_an_answer_or_no_match(ask: Ask, question: str) -> None:
+    async with running(core=real_core()) as st:
+        text = shown(await ask(st, question))
+        assert any(hint in text for hint in ("could not find", "Please ask", "resolution"))
+
+
+async def test_script_tag_never_echoed_raw(ask: Ask) -> None:
+    core = ScriptedCore()  # echoes the question back, the worst case for escaping
+    async with running(core=core) as st:
+        raw = await ask(st, "<script>alert(1)</script> what is OP5")
+        assert "<script>" not in raw
+        assert "<script>" not in json.loads(raw).__repr__()
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/slack/commands"), ("GET", "/slack/events"), ("PUT", "/mattermost"),
+    ("GET", "/rocketchat"), ("DELETE", "/rocketchat"), ("POST", "/healthz"), ("POST", "/metrics"),
+])
+async def test_wrong_method_is_405(method: str, path: str) -> None:
+    async with running() as st:
+        reply = await st.client.request(method, st.server.url + path)
+        assert reply.status_code == 405
+        assert reply.json() == {"error": "method not allowed"}
+        assert reply.headers["allow"]
+
+
+@pytest.mark.parametrize("path", ["/", "/nope", "/slack", "/slack/commands/x", "/..%2f", "/%ff"])
+async def test_unknown_path_is_404(path: str) -> None:
+    async with running() as st:
+        reply = await st.get(path)
+        assert reply.status_code == 404
+        assert reply.json() == {"error": "not found"}
+
+
+async def test_healthz_200_without_platform_calls() -> None:
+    async with running() as st:
+        reply = await st.get("/healthz")
+        assert reply.status_code == 200
+        assert reply.json() == {"status": "ok"}
+        assert st.slack.calls == []
+        assert st.core.questions == []
+    async with running(env={}) as st:  # no secrets at all: still healthy
+        assert (await st.get("/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize("http", ["httptools", "h11"])
+async def test_64kb_header_is_431_or_400_and_server_lives_on(http: str) -> None:
+    async with running(http=http) as st:
+        for size in (65_536, 1_000_000):
+            try:
+                reply = await st.get("/healthz", headers={"X-Big": "a" * size})
+                assert reply.status_code in (400, 431)
+            except httpx.TransportError:  # h11 may reset the connection instead of answering
+                assert http == "h11"
+        assert st.server.alive
+        assert (await st.get("/healthz")).status_code == 200
+
+
+async def test_300_concurrent_requests_no_500() -> None:
+    async with running(core=real_core()) as st:
+        limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            async def one(i: int) -> int:
+                if i % 3 == 0:
+                    body = f"team_id=T1&channel_id=C{i}&text=what+is+OP{i % 9 + 1}".encode()
+                    reply = await client.post(st.server.url + "/slack/commands", content=body,
+                                              headers=slack_headers(body))
+                elif i % 3 == 1:
+                    reply = await client.post(
+                        st.server.url + "/mattermost", data={"text": f"who is ICAT {i}"},
+                        headers={"Authorization": f"Token {MATTERMOST_TOKEN}"})
+                else:
+                    reply = await client.get(st.server.url + "/healthz")
+                return reply.status_code
+
+            statuses = await asyncio.gather(*(one(i) for i in range(300)))
+        assert set(statuses) == {200}
+        assert st.server.alive
+
+
+async def test_concurrency_cap_answers_503_with_retry_after_never_500() -> None:
+    core = ScriptedCore()
+    core.delay = 0.02
+    async with running(core=core, max_concurrency=5) as st:
+        limits = httpx.Limits(max_connections=300)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            async def one(i: int) -> httpx.Response:
+                return await client.post(
+                    st.server.url + "/mattermost", data={"text": f"q{i}"},
+                    headers={"Authorization": f"Token {MATTERMOST_TOKEN}"})
+
+            replies = await asyncio.gather(*(one(i) for i in range(300)))
+        statuses = {r.status_code for r in replies}
+        assert statuses <= {200, 503}
+        assert 503 in statuses and 200 in statuses
+        busy = next(r for r in replies if r.status_code == 503)
+        assert busy.headers["retry-after"] == "1"
+        assert (await st.get("/healthz")).status_code == 200
+
+
+async def test_metrics_count_requests_latency_and_unanswered() -> None:
+    core = ScriptedCore()
+    core.replies["off topic"] = plain_answer("off topic", "I could not find that.", found=False)
+    async with running(core=core) as st:
+        await via_mattermost(st, "what does OP5 say")
+        await via_mattermost(st, "off topic")
+        await st.get("/nope")
+        text = (await st.get("/metrics")).text
+        assert 'resbot_http_requests_total{route="/mattermost",status="200"} 2' in text
+        assert 'resbot_http_requests_total{route="other",status="404"} 1' in text
+        assert "resbot_answer_latency_seconds_count 2" in text
+        assert 'resbot_answer_latency_seconds_bucket{le="+Inf"} 2' in text
+        assert "resbot_unanswered_questions_total 1" in text
+
+
+def test_procfile() -> None:
+    lines = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+    assert lines == ["web: resbot serve --port $PORT", "worker: resbot telegram"]
+
+
+def test_resbot_serve_honours_port_and_stops_on_sigterm() -> None:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "TELEGRAM_", "MATTERMOST_", "ROCKETCHAT_", "WEBHOOK"))}
+    env.update({"PORT": str(port), "MATTERMOST_TOKEN": MATTERMOST_TOKEN})
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.communicate()[0].decode()
+            try:
+                reply = httpx.post(f"http://127.0.0.1:{port}/mattermost", timeout=2,
+                                   headers={"Authorization": f"Token {MATTERMOST_TOKEN}"},
+                                   data={"text": "what does OP5 say"})
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert reply.status_code == 200
+        assert "OP5" in reply.json()["text"]
+        assert httpx.get(f"http://127.0.0.1:{port}/telegram", timeout=2).status_code == 404
+        stopping = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=10)[0].decode()
+        assert time.monotonic() - stopping < 5
+        # uvicorn shuts down gracefully, then re-raises SIGTERM so supervisors see the signal
+        assert proc.returncode in (0, -signal.SIGTERM), output
+        assert "Application shutdown complete" in output
+        assert "Slack routes disabled: SLACK_SIGNING_SECRET is not set" in output
+        assert "Traceback" not in output
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
