@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import Config, load_config  # noqa: E402
-from bot.core import Core  # noqa: E402
-from bot.evaluate import Report, evaluate, load_cases  # noqa: E402
+from bot.config import Config, load_config
+from bot.core import Core
+from bot.evaluate import Report, evaluate, load_cases
 
 VARIANTS = ("okapi", "l", "plus")
 K1 = (0.4, 0.6, 0.9, 1.2)
@@ -49,12 +49,13 @@ def main() -> None:
             report = evaluate(core, dev, "dev")
             rows.append((score(report), variant, k1, b, cov, floor, report))
     rows.sort(key=lambda r: r[0], reverse=True)
-    print("| variant | k1 | b | min_coverage | min_score | dev top-1 | top-3 | keys | off-topic rejected | in-topic rejected |")
+    print("| variant | k1 | b | min_coverage | min_score | dev top-1 | top-3 | keys | off-topic rejected "
+          "| in-topic rejected |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for _, variant, k1, b, cov, floor, report in rows[:15]:
         f = report.figures
-        print(f"| {variant} | {k1} | {b} | {cov} | {floor} | {f['top1']:.1%} | {f['top3']:.1%} | {f['answer_keys']:.1%} "
-              f"| {f['off_topic_rejection']:.1%} | {report.rejected_in_topic} |")
+        print(f"| {variant} | {k1} | {b} | {cov} | {floor} | {f['top1']:.1%} | {f['top3']:.1%} "
+              f"| {f['answer_keys']:.1%} | {f['off_topic_rejection']:.1%} | {report.rejected_in_topic} |")
     for name in VARIANTS:
         best = next(r for r in rows if r[1] == name)
         print(f"best {name}: k1={best[2]} b={best[3]} cov={best[4]} floor={best[5]} "

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+import retrieval
 from bot.config import Config, load_config
 from bot.context import Context
 from bot.extract import Segment, best_segment, pick_entities, quote, split_segments
 from bot.model import Answer, Citation, Item
 from bot.templates import Templates, load_templates
-from retrieval.glossary import Glossary
+from retrieval.cache import cache_key, load_or_build
+from retrieval.glossary import Glossary, load_glossary
 from retrieval.index import BM25Params
-from retrieval.nlp import Entity, clean_text
-from retrieval.parse import Chunk, Document
+from retrieval.nlp import Analyzer, Entity, clean_text
+from retrieval.parse import Chunk, Document, load_document
 from retrieval.refs import Ref, find_reference
-from retrieval.search import Hit, Searcher, SearchResult, build_searcher
+from retrieval.search import Hit, Searcher, SearchResult, SearchState
 
 KIND_BOOST = 0.25  # favour chunks that hold the asked-for entity type (a date for "when")
 LIST_BOOST = 0.5  # per pair of named organisations, for "which agencies ..." questions
@@ -57,17 +60,27 @@ class Core:
                             b=float(r.get("b", 0.3)), delta=float(r.get("delta", 0.5)),
                             epsilon=float(r.get("epsilon", 0.25)))
         self.config = config
-        self.searcher: Searcher = build_searcher(config.path("resolution"), config.path("glossary"), params,
-                                                 str(r.get("normaliser", "stem")), int(r.get("typo_min_length", 5)))
+        normaliser, typo_len = str(r.get("normaliser", "stem")), int(r.get("typo_min_length", 5))
+        paths = [config.path("resolution"), config.path("glossary")]
+        document = load_document(paths[0])
+        analyzer = Analyzer(load_glossary(paths[1]), normaliser)
+
+        def derive() -> tuple[SearchState, dict[str, tuple[Segment, ...]]]:
+            built = Searcher(document, analyzer, params, typo_len)
+            return built.state, {c.id: split_segments(c.text, analyzer) for c in document.chunks}
+
+        cache_dir = r.get("cache_dir")
+        key = cache_key(paths, (params, normaliser, typo_len), Path(retrieval.__file__).parent,
+                        [Path(__file__).with_name("extract.py")])
+        state, self.segments = load_or_build(config.root / str(cache_dir) if cache_dir else None, key, derive)
+        self.searcher = Searcher(document, analyzer, params, typo_len, state)
         self.templates: Templates = load_templates(config.path("templates"))
-        self.document: Document = self.searcher.document
-        self.glossary: Glossary = self.searcher.analyzer.glossary
+        self.document: Document = document
+        self.glossary: Glossary = analyzer.glossary
         a = config.section("answer")
         self.limits = Thresholds(float(a.get("min_score", 1.0)), float(a.get("min_coverage", 0.5)),
                                  float(a.get("related_ratio", 0.6)), int(a.get("quote_chars", 260)),
                                  int(a.get("max_question_chars", 1000)), int(r.get("top_k", 3)))
-        self.segments: dict[str, tuple[Segment, ...]] = {
-            c.id: split_segments(c.text, self.searcher.analyzer) for c in self.document.chunks}
 
     # ----- public API -------------------------------------------------------------------
     def answer(self, question: str, context: Context | None = None) -> Answer:

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when libyaml is present
+
 
 @dataclass(frozen=True)
 class Templates:
@@ -52,4 +54,4 @@ def parse_templates(data: dict[str, Any]) -> Templates:
 
 def load_templates(path: Path) -> Templates:
     """Read content/templates.yaml."""
-    return parse_templates(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return parse_templates(yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {})

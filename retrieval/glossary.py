@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when libyaml is present
+
 
 @dataclass(frozen=True, slots=True)
 class Concept:
@@ -67,4 +69,4 @@ def parse_glossary(data: dict[str, Any]) -> Glossary:
 
 def load_glossary(path: Path) -> Glossary:
     """Read content/glossary.yaml."""
-    return parse_glossary(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return parse_glossary(yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {})

@@ -70,27 +70,44 @@ def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
+@dataclass(frozen=True)
+class SearchState:
+    """Everything derived from the content files: built once, then cacheable on disk."""
+
+    analyses: dict[str, Analysis]
+    plain_terms: dict[str, frozenset[str]]
+    index: Index
+    typos: TypoFixer
+
+
 class Searcher:
     """Analyses chunks once, then ranks them for any question."""
 
-    def __init__(self, document: Document, analyzer: Analyzer, params: BM25Params, typo_min_length: int = 5) -> None:
+    def __init__(self, document: Document, analyzer: Analyzer, params: BM25Params, typo_min_length: int = 5,
+                 state: SearchState | None = None) -> None:
         self.document = document
         self.analyzer = analyzer
         self.chunks: tuple[Chunk, ...] = document.chunks
-        self.analyses: dict[str, Analysis] = {c.id: analyzer.analyze(c.text, expand_names=True) for c in self.chunks}
-        corpus = [[t.value for t in self.analyses[c.id].terms] for c in self.chunks]
-        self.index = Index(corpus, params)
+        self.state = state or self._build_state(params, typo_min_length)
+        self.analyses = self.state.analyses
+        self.index = self.state.index
+        self.typos = self.state.typos
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
         self._lower = {c.id: c.text.lower() for c in self.chunks}
+        self._place_terms = frozenset(c.token for c in analyzer.glossary.concepts.values() if c.type == "place")
+
+    def _build_state(self, params: BM25Params, typo_min_length: int) -> SearchState:
+        analyses = {c.id: self.analyzer.analyze(c.text, expand_names=True) for c in self.chunks}
+        corpus = [[t.value for t in analyses[c.id].terms] for c in self.chunks]
         # Terms a chunk holds outside entity names: a match only inside a name ("Population" in
         # "United Nations Population Fund") is not enough to call a question on-topic.
-        self._plain_terms = {c.id: frozenset(analyzer.terms(c.text)) for c in self.chunks}
-        self._place_terms = frozenset(c.token for c in analyzer.glossary.concepts.values() if c.type == "place")
-        self.typos = TypoFixer(self._vocabulary(), typo_min_length)
+        plain = {c.id: frozenset(self.analyzer.terms(c.text)) for c in self.chunks}
+        typos = TypoFixer(self._vocabulary(analyses), typo_min_length)
+        return SearchState(analyses, plain, Index(corpus, params), typos)
 
-    def _vocabulary(self) -> Counter[str]:
+    def _vocabulary(self, analyses: dict[str, Analysis]) -> Counter[str]:
         vocab: Counter[str] = Counter()
-        for analysis in self.analyses.values():
+        for analysis in analyses.values():
             vocab.update(analysis.words)
         for concept in self.analyzer.glossary.concepts.values():
             for alias in concept.aliases:
@@ -106,8 +123,8 @@ class Searcher:
         """Rule-based entities found in a chunk."""
         return self.analyses[chunk_id].entities
 
-    def search(self, question: str, k: int = 5, boost_labels: frozenset[str] = frozenset(),
-               boost: float = 0.0, exclude_kinds: frozenset[str] = frozenset(), per_entity: bool = False) -> SearchResult:
+    def search(self, question: str, k: int = 5, boost_labels: frozenset[str] = frozenset(), boost: float = 0.0,
+               exclude_kinds: frozenset[str] = frozenset(), per_entity: bool = False) -> SearchResult:
         """Rank chunks for ``question``; chunks holding an entity in ``boost_labels`` get ``boost``.
 
         With ``per_entity`` (list questions) the boost grows with the number of such entities, up to 4x.
@@ -142,7 +159,7 @@ class Searcher:
              surfaces: dict[str, str]) -> Hit:
         terms = self.index.doc_terms[self._position[chunk.id]]
         lower = self._lower[chunk.id]
-        plain = self._plain_terms[chunk.id]
+        plain = self.state.plain_terms[chunk.id]
         total = covered = 0.0
         literal = False
         name_only = 0
@@ -162,7 +179,7 @@ class Searcher:
 
 
 def build_searcher(resolution: Path, glossary_path: Path, params: BM25Params, normaliser: str = "stem",
-                   typo_min_length: int = 5) -> Searcher:
-    """Load the content files and build a ready Searcher."""
+                   typo_min_length: int = 5, state: SearchState | None = None) -> Searcher:
+    """Load the content files and build a ready Searcher (reusing ``state`` when given)."""
     glossary: Glossary = load_glossary(glossary_path)
-    return Searcher(load_document(resolution), Analyzer(glossary, normaliser), params, typo_min_length)
+    return Searcher(load_document(resolution), Analyzer(glossary, normaliser), params, typo_min_length, state)

@@ -90,7 +90,8 @@ def test_missing_telegram_token_is_one_line(monkeypatch: pytest.MonkeyPatch,
 
 def test_ask_path_does_not_import_channel_stacks() -> None:
     code = ("import sys; from bot.cli import main; main(['ask', 'when is world day?']); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('telegram', 'starlette', 'uvicorn', 'slack_sdk')))")
+            "stacks = ('telegram', 'starlette', 'uvicorn', 'slack_sdk'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in stacks))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120, check=True)
     assert result.stdout.decode().strip().splitlines()[-1] == "[]"
 
