@@ -410,19 +410,12 @@ def test_paragraph_ref_parsing() -> None:
 
 
 def test_missing_token_is_a_config_error_naming_the_variable(
-    config: Config, capsys: pytest.CaptureFixture[str],
+    config: Config, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
         run(config, argparse.Namespace(base_url=None))
-    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    saved = os.environ.copy()
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        assert main([]) == 2
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert main([]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "TELEGRAM_BOT_TOKEN" in err
 
