@@ -397,6 +397,7 @@ class _NoTraceback(logging.Filter):
     """Keep PTB's retry-loop log lines but drop tracebacks of bad tokens and network errors."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Strip the traceback from matching records; never drop a record."""
         if record.exc_info and isinstance(record.exc_info[1], InvalidToken | NetworkError):
             record.exc_info = None
             record.exc_text = None
