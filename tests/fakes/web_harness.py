@@ -75,11 +75,13 @@ class ScriptedCore:
         return list(EXAMPLES)
 
 
-def make_config(env: Mapping[str, str] | None = None, **web: Any) -> Config:
-    """The project config with ``web:`` overrides and only the given environment."""
+def make_config(env: Mapping[str, str] | None = None, telegram: Mapping[str, Any] | None = None,
+                **web: Any) -> Config:
+    """The project config with ``web:`` (and ``telegram:``) overrides and only the given env."""
     base = load_config(environ={})
     data = dict(base.data)
     data["web"] = {**dict(base.section("web")), **web}
+    data["telegram"] = {**dict(base.section("telegram")), **(telegram or {})}
     return Config(data=data, root=base.root, environ=dict(env or {}))
 
 
@@ -177,11 +179,12 @@ class Stack:
 @asynccontextmanager
 async def running(core: Any = None, env: Mapping[str, str] | None = None,
                   clock: Callable[[], float] = time.time, telegram_app: Any = None,
-                  http: str = "httptools", **web: Any) -> AsyncIterator[Stack]:
+                  http: str = "httptools", telegram: Mapping[str, Any] | None = None,
+                  **web: Any) -> AsyncIterator[Stack]:
     """Start the fake Slack API and the app (every secret set unless ``env`` says otherwise)."""
     core = core or ScriptedCore()
     async with FakeSlackAPI() as slack:
-        config = make_config(full_env() if env is None else env,
+        config = make_config(full_env() if env is None else env, telegram=telegram,
                              slack_api_url=slack.base_url, **web)
         app = create_app(config, core, clock=clock, telegram_app=telegram_app)
         async with LiveServer(app, http=http) as server, httpx.AsyncClient(timeout=10) as client:

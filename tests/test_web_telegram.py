@@ -1,0 +1,208 @@
+"""POST /telegram: the webhook route in front of the Telegram frontend (GUIDE section 4)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from tests.fakes.telegram_api import (
+    TOKEN,
+    FakeTelegramAPI,
+    edited_update,
+    parse_html,
+    sticker_update,
+    text_update,
+    utf16_len,
+)
+from tests.fakes.web_harness import (
+    TELEGRAM_SECRET,
+    ScriptedCore,
+    Stack,
+    full_env,
+    plain_answer,
+    running,
+)
+
+SECRET = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+
+
+@asynccontextmanager
+async def telegram_stack(core: Any = None, **env: str) -> AsyncIterator[tuple[Stack, FakeTelegramAPI]]:
+    """The app with its Telegram route built by create_app, talking to a fake Bot API."""
+    async with FakeTelegramAPI() as fake:
+        environ = full_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET, **env)
+        async with running(core=core, env=environ, telegram={"base_url": fake.base_url}) as st:
+            yield st, fake
+
+
+async def send(st: Stack, update: dict[str, Any], headers: dict[str, str] | None = None) -> int:
+    """POST one update as JSON with the right secret unless ``headers`` say otherwise."""
+    reply = await st.post("/telegram", content=json.dumps(update).encode(),
+                          headers={"Content-Type": "application/json", **(SECRET if headers is None
+                                                                           else headers)})
+    return reply.status_code
+
+
+async def test_right_secret_200_and_processed_once() -> None:
+    async with telegram_stack() as (st, fake):
+        assert await send(st, text_update("what is OP5", update_id=10)) == 200
+        (call,) = await fake.wait_for("sendMessage")
+        await fake.settle()
+        assert len(fake.calls_of("sendMessage")) == 1
+        assert "You asked: what is OP5" in parse_html(call.text)[0]
+        assert st.core.questions == ["what is OP5"]
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+    {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET + "x"},
+    {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET.upper()},
+])
+async def test_missing_or_wrong_secret_is_403_nothing_queued(headers: dict[str, str]) -> None:
+    async with telegram_stack() as (st, fake):
+        assert await send(st, text_update("q", update_id=11), headers=headers) == 403
+        await fake.settle(quiet=0.2)
+        assert fake.calls_of("sendMessage") == []
+        assert st.core.questions == []
+
+
+@pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded", ""])
+async def test_wrong_content_type_is_415(ctype: str) -> None:
+    async with telegram_stack() as (st, _fake):
+        body = json.dumps(text_update("q", update_id=12)).encode()
+        headers = {**SECRET, "Content-Type": ctype} if ctype else SECRET
+        reply = await st.post("/telegram", content=body, headers=headers)
+        assert reply.status_code == 415
+        assert st.core.questions == []
+
+
+@pytest.mark.parametrize("body", [
+    b"{", b"not json", b"\xff\xfe", b"", b"[]", b'{"foo": 1}', b'{"update_id": "1"}',
+    b'{"update_id": true}', b'{"update_id": 1.5}', b'{"update_id": 13, "message": "x"}',
+    b'{"update_id": 14, "message": {"foo": 1}}', b"[" * 10_000 + b"]" * 10_000,
+])
+async def test_malformed_or_non_update_json_is_400_not_500(body: bytes) -> None:
+    async with telegram_stack() as (st, _fake):
+        reply = await st.post("/telegram", content=body,
+                              headers={**SECRET, "Content-Type": "application/json"})
+        assert reply.status_code == 400
+        assert "error" in reply.json()
+        assert st.core.questions == []
+
+
+async def test_same_update_id_twice_one_answer() -> None:
+    async with telegram_stack() as (st, fake):
+        update = text_update("what is OP5", update_id=20)
+        assert await send(st, update) == 200
+        assert await send(st, update) == 200
+        await fake.wait_for("sendMessage")
+        await fake.settle()
+        assert len(fake.calls_of("sendMessage")) == 1
+        assert st.core.questions == ["what is OP5"]
+
+
+async def test_user_html_is_escaped() -> None:
+    async with telegram_stack() as (st, fake):
+        await send(st, text_update("<<b> & </code> <script>", update_id=21))
+        (call,) = await fake.wait_for("sendMessage")
+        assert call.status == 200  # the fake rejects unparsable HTML with 400
+        assert "<<b> & </code> <script>" in parse_html(call.text)[0]
+        assert "<script>" not in call.text
+
+
+@pytest.mark.parametrize("size", [4097, 10_000])
+async def test_long_answers_with_emoji_at_the_cut_fit_4096(size: int) -> None:
+    core = ScriptedCore()
+    text = "a" * 4094 + "\U0001f600" * ((size - 4094) // 2)
+    core.replies["long"] = plain_answer("long", text)
+    async with telegram_stack(core=core) as (st, fake):
+        await send(st, text_update("long", update_id=30))
+        await fake.wait_for("sendMessage")
+        await fake.settle()
+        calls = fake.calls_of("sendMessage")
+        assert len(calls) >= 2
+        for call in calls:
+            assert call.status == 200
+            assert utf16_len(parse_html(call.text)[0]) <= 4096
+
+
+@pytest.mark.parametrize("update", [edited_update("q"), sticker_update()])
+async def test_edited_messages_and_stickers_ignored_or_hinted(update: dict[str, Any]) -> None:
+    async with telegram_stack() as (st, fake):
+        assert await send(st, {**update, "update_id": 40}) == 200
+        await fake.settle()
+        assert st.core.questions == []
+        assert all(call.status == 200 for call in fake.calls)
+
+
+async def test_webhook_url_registered_with_secret_at_start() -> None:
+    async with telegram_stack(WEBHOOK_URL="https://bot.example.org") as (_st, fake):
+        (call,) = fake.calls_of("setWebhook")
+        assert call.params["url"] == "https://bot.example.org/telegram"
+        assert call.params["secret_token"] == TELEGRAM_SECRET
+        assert fake.calls_of("setMyCommands")
+
+
+async def test_no_webhook_registration_without_webhook_url() -> None:
+    async with telegram_stack() as (_st, fake):
+        assert fake.calls_of("setWebhook") == []
+
+
+async def test_body_over_limit_is_413() -> None:
+    async with telegram_stack() as (st, _fake):
+        update = text_update("x" * 70_000, update_id=50)
+        assert await send(st, update) == 413
+        assert st.core.questions == []
+
+
+@pytest.mark.parametrize("env", [
+    {}, {"TELEGRAM_BOT_TOKEN": TOKEN}, {"TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET},
+])
+async def test_route_disabled_without_token_and_secret(env: dict[str, str]) -> None:
+    async with running(env=full_env(**env)) as st:
+        assert await send(st, text_update("q", update_id=60)) == 404
+
+
+async def test_bot_api_down_at_start_gives_503_and_other_routes_live() -> None:
+    env = full_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET)
+    async with running(env=env, telegram={"base_url": "http://127.0.0.1:9/bot"}) as st:
+        reply = await st.post("/telegram", content=json.dumps(text_update("q", update_id=70)),
+                              headers={**SECRET, "Content-Type": "application/json"})
+        assert reply.status_code == 503
+        assert reply.headers["retry-after"] == "5"
+        assert (await st.get("/healthz")).status_code == 200
+
+
+async def test_real_core_answers_through_webhook() -> None:
+    from tests.test_web_generic import real_core
+
+    async with telegram_stack(core=real_core()) as (st, fake):
+        await send(st, text_update("what does OP5 say", update_id=80))
+        (call,) = await fake.wait_for("sendMessage")
+        assert "OP5" in parse_html(call.text)[0]
+
+
+async def test_flood_limit_waits_and_retries_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PTB 22 warns (an error under filterwarnings=error) when RetryAfter.retry_after is an int;
+    # opting in to timedelta values silences it and changes nothing resbot reads.
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    async with telegram_stack() as (st, fake):
+        fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+        await send(st, text_update("q", update_id=90))
+        calls = await fake.wait_for("sendMessage", count=2, timeout=10)
+        assert [c.status for c in calls] == [429, 200]
+        assert calls[1].at - calls[0].at >= 1.0
+
+
+async def test_blocked_by_user_is_not_retried() -> None:
+    async with telegram_stack() as (st, fake):
+        fake.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", times=5)
+        await send(st, text_update("q", update_id=91))
+        await fake.wait_for("sendMessage")
+        await fake.settle(quiet=0.5)
+        assert len(fake.calls_of("sendMessage")) == 1
+        assert (await st.get("/healthz")).status_code == 200
