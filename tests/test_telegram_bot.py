@@ -166,6 +166,7 @@ async def test_group_answers_only_mentions_and_replies(
     app: TelegramApp, fake: FakeTelegramAPI,
 ) -> None:
     fake.push(text_update("when is World Day?", chat_id=GROUP))  # not addressed: ignored
+    fake.push(text_update("/frobnicate", chat_id=GROUP))  # maybe another bot's: ignored
     mention = text_update(f"@{BOT_USERNAME} when is World Day?", chat_id=GROUP)
     [call] = await exchange(fake, mention)
     assert "30 July" in shown(call)

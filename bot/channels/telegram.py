@@ -149,7 +149,8 @@ class TelegramFrontend:
                                        filters=NEW_MESSAGE))
         app.add_handler(MessageHandler(NEW_MESSAGE & PRIVATE & filters.COMMAND, self.unknown))
         app.add_handler(MessageHandler(NEW_MESSAGE & PRIVATE & filters.TEXT, self.private_text))
-        app.add_handler(MessageHandler(NEW_MESSAGE & GROUPS & filters.TEXT, self.group_text))
+        app.add_handler(MessageHandler(NEW_MESSAGE & GROUPS & filters.TEXT & ~filters.COMMAND,
+                                       self.group_text))
         app.add_handler(MessageHandler(NEW_MESSAGE & PRIVATE & ~filters.StatusUpdate.ALL,
                                        self.non_text))
         app.add_handler(InlineQueryHandler(self.inline))
