@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print a chunk: OP5, PP3, PP8(c), FN11, sponsors, about")
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
+    timeline = sub.add_parser("timeline", help="every dated event in the text, oldest first")
+    timeline.add_argument("year", nargs="?", type=int, help="only this year")
+    timeline.add_argument("--json", action="store_true")
     evaluate = sub.add_parser("eval", help="print the evaluation table (dev and held-out sets)")
     evaluate.add_argument("-v", "--verbose", action="store_true", help="list every failure")
     tg = sub.add_parser("telegram", help="run the Telegram bot by long polling")
@@ -198,6 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_chat(core, stdin, sys.stdout)
         if args.command == "show":
             return cmd_show(core, args, sys.stdout)
+        if args.command == "timeline":
+            answer = core.timeline(args.year)
+            _print_answer(answer, args.json, False, sys.stdout)
+            return EXIT_OK
         return cmd_eval(core, args, sys.stdout)
     except ConfigError as exc:
         print(f"resbot: {exc}", file=sys.stderr)

@@ -6,7 +6,7 @@ No channel, network or event-loop code lives here; every frontend calls `Core.an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import retrieval
@@ -14,6 +14,7 @@ from bot.config import Config, load_config
 from bot.context import Context
 from bot.extract import Segment, best_segment, pick_entities, quote, split_segments
 from bot.model import Answer, Citation, Item
+from bot.structured import StructuredAnswers, read_structure
 from bot.templates import Templates, load_templates
 from retrieval.cache import cache_key, load_or_build
 from retrieval.glossary import Glossary, load_glossary
@@ -81,6 +82,10 @@ class Core:
         self.limits = Thresholds(float(a.get("min_score", 1.0)), float(a.get("min_coverage", 0.5)),
                                  float(a.get("related_ratio", 0.6)), int(a.get("quote_chars", 260)),
                                  int(a.get("max_question_chars", 1000)), int(r.get("top_k", 3)))
+        spans = {cid: [(seg.start, seg.end) for seg in segs] for cid, segs in self.segments.items()}
+        self.structure = read_structure(document, self.searcher, self.templates, spans)
+        self.structured = StructuredAnswers(document, analyzer, self.templates, self.structure,
+                                            self.limits.quote_chars)
 
     # ----- public API -------------------------------------------------------------------
     def answer(self, question: str, context: Context | None = None) -> Answer:
@@ -92,13 +97,76 @@ class Core:
             return self._invalid(text, "empty", 0)
         if len(text) > self.limits.max_question_chars:
             return self._invalid(text[:200], "too_long", len(text))
+        answer = self._follow_up(text, context.last) if context is not None else None
+        return self._with_links(answer or self._fresh(text))
+
+    def _fresh(self, text: str) -> Answer:
+        """An answer that needs no conversation context."""
         ref = find_reference(text)
         if ref is not None:
             return self._lookup(text, ref)
+        structured = self.structured.try_answer(text)
+        if structured is not None:
+            return structured
         intent = self.templates.intent_of(text)
         if intent is not None:
             return self._document_answer(text, intent)
         return self._retrieve(text, self.templates.kind_of(text))
+
+    def timeline(self, year: int | None = None) -> Answer:
+        """Every dated event in the text, oldest first (or one year's)."""
+        return self._with_links(self.structured.timeline("timeline" if year is None else f"timeline {year}", year))
+
+    # ----- follow-ups ------------------------------------------------------------------------
+    def _follow_up(self, text: str, last: Answer) -> Answer | None:
+        """'more', 'show the full paragraph', 'and paragraph 13?', 'what about the OSCE?'."""
+        patterns = self.templates.follow_ups
+        if patterns["more"].search(text):
+            return self._more(last)
+        if patterns["full"].search(text):
+            return self._full(last)
+        m = patterns["about"].search(text)
+        if m is None:
+            return None
+        rest = m.group("rest")
+        if find_reference(rest) is not None:
+            return self._fresh(rest)
+        if last.kind == "task":
+            return self.structured.tasks_for(text, rest, "all") or self._fresh(rest)
+        if last.kind in self.templates.wanted:
+            return self._retrieve(rest, last.kind)
+        return self._fresh(rest)
+
+    def _more(self, last: Answer) -> Answer:
+        a = self.templates.structure_answers
+        ids = list(last.related) if last.kind == "more" else [c.id for c in last.citations[1:]] + list(last.related)
+        ids = list(dict.fromkeys(i for i in ids if i in self.document.by_id))
+        if not ids:
+            return Answer(question=last.question, found=False, kind="more", text=a["more_none"].format(
+                question=last.question))
+        shown, rest = ids[:3], ids[3:]
+        cites = tuple(self._citation(self.document.by_id[i], 0.0) for i in shown)
+        items = tuple(Item(c.quote, c.id) for c in cites)
+        return Answer(question=last.question, found=True, kind="more", text=a["more_intro"].format(
+            question=last.question), citations=cites, items=items, related=tuple(rest), confidence=last.confidence)
+
+    def _full(self, last: Answer) -> Answer:
+        if not last.citations:
+            return Answer(question="", found=False, kind="lookup",
+                          text=self.templates.structure_answers["no_context"])
+        chunk = self.document.by_id[last.citations[0].id]
+        text = self.templates.structure_answers["full_paragraph"].format(label_cap=_cap(chunk.label), cite=chunk.id)
+        return Answer(question=last.question, found=True, kind="lookup", text=text,
+                      citations=(self._citation(chunk, 1.0, chunk.text),), confidence=1.0,
+                      related=tuple(c.id for c in last.citations[1:]))
+
+    def _with_links(self, answer: Answer) -> Answer:
+        """Attach official-document addresses for every symbol the answer shows."""
+        if answer.error:
+            return answer
+        texts = [answer.text, *(i.text for i in answer.items), *(c.quote for c in answer.citations[:3])]
+        links = self.structured.links_in(*texts)
+        return replace(answer, links=links) if links else answer
 
     def show(self, ref: str) -> Answer:
         """A whole chunk by id ("OP5", "PP8(c)", "FN11"), or "sponsors" / "about"."""
@@ -161,7 +229,9 @@ class Core:
             headline = t["lookup"].format(label_cap=_cap(chunk.label), cite=chunk.id)
         cites = [self._citation(chunk, 1.0, chunk.text)]
         cites += [self._citation(self.document.by_id[f"FN{n}"], 0.0) for n in dict.fromkeys(chunk.footnotes)]
-        return Answer(question=text, found=True, kind="lookup", text=headline, citations=tuple(cites), confidence=1.0)
+        items = self.structured.footnote_items(chunk) if chunk.kind == "footnote" else ()
+        return Answer(question=text, found=True, kind="lookup", text=headline, citations=tuple(cites),
+                      confidence=1.0, items=items)
 
     def _missing_ref(self, ref: Ref) -> str:
         m = self.templates.messages

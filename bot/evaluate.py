@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from bot.context import Context
 from bot.core import Core
 from bot.model import Answer
 
@@ -20,6 +21,8 @@ class Case:
     question: str
     gold: tuple[str, ...]
     keys: tuple[str, ...]
+    is_list: bool = False
+    context: str = ""  # a previous question in the same conversation (follow-up cases)
 
     @property
     def off_topic(self) -> bool:
@@ -40,6 +43,8 @@ class Report:
     keys_ok: int = 0
     rejected_in_topic: int = 0
     rejected_off_topic: int = 0
+    lists: int = 0
+    lists_ok: int = 0
     failures: list[str] = field(default_factory=list)
 
     def rate(self, part: int, whole: int) -> float:
@@ -52,13 +57,15 @@ class Report:
         return {"top1": self.rate(self.top1, self.in_topic), "top3": self.rate(self.top3, self.in_topic),
                 "answer_keys": self.rate(self.keys_ok, self.keyed),
                 "off_topic_rejection": self.rate(self.rejected_off_topic, self.off_topic),
+                "lists_complete": self.rate(self.lists_ok, self.lists),
                 "in_topic_rejected": float(self.rejected_in_topic)}
 
 
 def load_cases(path: Path) -> list[Case]:
     """Read an evaluation YAML file."""
     data: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return [Case(str(d["q"]), tuple(d.get("gold") or ()), tuple(d.get("keys") or ())) for d in data]
+    return [Case(str(d["q"]), tuple(d.get("gold") or ()), tuple(d.get("keys") or ()), bool(d.get("list")),
+                 str(d.get("after") or "")) for d in data]
 
 
 def answer_haystack(answer: Answer) -> str:
@@ -78,7 +85,8 @@ def evaluate(core: Core, cases: Iterable[Case], name: str) -> Report:
     """Run every case through the core and count."""
     report = Report(name)
     for case in cases:
-        answer = core.answer(case.question)
+        context = Context(last=core.answer(case.context)) if case.context else None
+        answer = core.answer(case.question, context=context)
         ids = [c.id for c in answer.citations]
         if case.off_topic:
             report.off_topic += 1
@@ -87,16 +95,15 @@ def evaluate(core: Core, cases: Iterable[Case], name: str) -> Report:
             else:
                 report.failures.append(f"accepted off-topic: {case.question!r} -> {ids[:1]}")
             continue
-        report.in_topic += 1
+        if not case.is_list:
+            report.in_topic += 1
         if not answer.found:
             report.rejected_in_topic += 1
             report.failures.append(f"rejected: {case.question!r} (gold {list(case.gold)})")
-        if ids[:1] and ids[0] in case.gold:
-            report.top1 += 1
-        elif answer.found:
-            report.failures.append(f"top1: {case.question!r} -> {ids[:3]} (gold {list(case.gold)})")
-        if any(i in case.gold for i in ids[:3]):
-            report.top3 += 1
+        if case.is_list:
+            _score_list(report, case, ids)
+        else:
+            _score_ranking(report, case, ids, answer.found)
         if case.keys:
             report.keyed += 1
             hay = answer_haystack(answer)
@@ -107,15 +114,37 @@ def evaluate(core: Core, cases: Iterable[Case], name: str) -> Report:
     return report
 
 
+def _score_ranking(report: Report, case: Case, ids: list[str], found: bool) -> None:
+    """Top-1 and top-3 citation accuracy."""
+    if ids[:1] and ids[0] in case.gold:
+        report.top1 += 1
+    elif found:
+        report.failures.append(f"top1: {case.question!r} -> {ids[:3]} (gold {list(case.gold)})")
+    if any(i in case.gold for i in ids[:3]):
+        report.top3 += 1
+
+
+def _score_list(report: Report, case: Case, ids: list[str]) -> None:
+    """A list answer must cite every gold paragraph and at most two others."""
+    report.lists += 1
+    missing = [g for g in case.gold if g not in ids]
+    extra = [i for i in ids if i not in case.gold]
+    if not missing and len(extra) <= 2:
+        report.lists_ok += 1
+    else:
+        report.failures.append(f"list: {case.question!r} missing {missing} extra {extra}")
+
+
 def format_table(reports: list[Report]) -> str:
     """A markdown table of the reports side by side."""
-    lines = ["| set | questions | top-1 | top-3 | answer keys | off-topic rejected | in-topic rejected |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| set | questions | top-1 | top-3 | answer keys | off-topic rejected | in-topic rejected "
+             "| list answers |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in reports:
         f = r.figures
         lines.append(f"| {r.name} | {r.in_topic} + {r.off_topic} off-topic | {f['top1']:.1%} | {f['top3']:.1%} | "
                      f"{f['answer_keys']:.1%} ({r.keys_ok}/{r.keyed}) | {f['off_topic_rejection']:.1%} | "
-                     f"{r.rejected_in_topic} |")
+                     f"{r.rejected_in_topic} | {f['lists_complete']:.1%} ({r.lists_ok}/{r.lists}) |")
     return "\n".join(lines)
 
 

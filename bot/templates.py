@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,16 @@ class Templates:
     messages: dict[str, str]
     answers: dict[str, str]
     examples: tuple[str, ...]
+    directive_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    question_verbs: dict[str, str] = field(default_factory=dict)
+    structure_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    preamble_families: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    links_base: str = "https://undocs.org/"
+    link_bodies: tuple[tuple[str, str], ...] = ()
+    structure_answers: dict[str, str] = field(default_factory=dict)
+    verb_phrases: dict[str, str] = field(default_factory=dict)
+    follow_ups: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    addressee_aliases: dict[str, str] = field(default_factory=dict)
 
     def kind_of(self, question: str) -> str:
         """The first kind whose pattern matches the question."""
@@ -49,6 +59,19 @@ def parse_templates(data: dict[str, Any]) -> Templates:
         messages={k: str(v) for k, v in data["messages"].items()},
         answers={k: str(v) for k, v in data["answers"].items()},
         examples=tuple(str(e) for e in data.get("examples") or ()),
+        directive_groups=tuple((str(g["label"]), tuple(str(v).lower() for v in g["verbs"]))
+                               for g in data.get("directive_groups") or ()),
+        question_verbs={str(k).lower(): str(v) for k, v in (data.get("question_verbs") or {}).items()},
+        structure_patterns={k: _compile(v, f"structure_patterns.{k}")
+                            for k, v in (data.get("structure_patterns") or {}).items()},
+        preamble_families={str(k): (tuple(v.get("pp") or ()), tuple(v.get("op") or ()))
+                           for k, v in (data.get("preamble_families") or {}).items()},
+        links_base=str((data.get("links") or {}).get("base", "https://undocs.org/")),
+        link_bodies=tuple((str(b["before"]), str(b["prefix"])) for b in (data.get("links") or {}).get("bodies", ())),
+        structure_answers={k: str(v) for k, v in (data.get("structure_answers") or {}).items()},
+        verb_phrases={str(k): str(v) for k, v in (data.get("verb_phrases") or {}).items()},
+        follow_ups={k: _compile(v, f"follow_ups.{k}") for k, v in (data.get("follow_ups") or {}).items()},
+        addressee_aliases={str(k).lower(): str(v) for k, v in (data.get("addressee_aliases") or {}).items()},
     )
 
 
