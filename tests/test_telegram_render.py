@@ -204,3 +204,9 @@ def test_any_text_renders_to_valid_pieces(text: str) -> None:
     reply = render.render_answer(answer(text, citations=(OP5,)))
     shown = check(reply.pieces)
     assert squash("".join(shown)) == squash(text + "Operative paragraph 5" + OP5.quote)
+
+
+def test_shorten_cuts_at_a_word() -> None:
+    assert render.shorten("alpha beta gamma delta", 100) == "alpha beta gamma delta"
+    assert render.shorten("alpha  beta\ngamma, delta", 18) == "alpha beta gamma…"
+    assert render.shorten("x" * 50, 10) == "x" * 9 + "…"

@@ -286,9 +286,15 @@ def example_keyboard(examples: Sequence[str], count: int = 3) -> tuple[tuple[But
 
 
 def shorten(text: str, limit: int) -> str:
-    """One line of at most ``limit`` characters, with an ellipsis when cut."""
+    """One line of at most ``limit`` characters, cut at a word if one is near, with an ellipsis."""
     line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def render_start(help_text: str, examples: Sequence[str]) -> Reply:
