@@ -168,3 +168,13 @@ async def test_disabled_without_token() -> None:
     async with running(env=env) as st:
         reply = await st.post("/mattermost", data=slash("q"), headers=AUTH)
         assert reply.status_code == 404
+
+
+async def test_several_tokens_one_per_integration() -> None:
+    env = full_env(MATTERMOST_TOKEN="slashtoken, hooktoken")
+    async with running(env=env) as st:
+        by_slash = await st.post("/mattermost", data=slash("q"),
+                                 headers={"Authorization": "Token slashtoken"})
+        by_hook = await st.post("/mattermost", data=outgoing("resbot q", token="hooktoken"))
+        wrong = await st.post("/mattermost", data=outgoing("resbot q", token="slashtoken,"))
+        assert (by_slash.status_code, by_hook.status_code, wrong.status_code) == (200, 200, 401)

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.security import bearer_token, token_matches
+from bot.channels.security import bearer_token, split_tokens, token_in
 from bot.channels.webcommon import (
     Answerer,
     ClientError,
@@ -40,21 +40,22 @@ class ChatSettings:
     """One platform's token, limits and own identity."""
 
     platform: str
-    token: str
+    tokens: tuple[str, ...]
     max_body: int
     limit: int
     measure: Measure
     own_users: frozenset[str] = frozenset()
 
 
-def mattermost_settings(token: str, max_body: int, own: frozenset[str]) -> ChatSettings:
-    """Settings for Mattermost: 16,383 characters a post."""
-    return ChatSettings("mattermost", token, max_body, MATTERMOST_LIMIT, len, own)
+def mattermost_settings(tokens: str, max_body: int, own: frozenset[str]) -> ChatSettings:
+    """Settings for Mattermost (comma-separated tokens): 16,383 characters a post."""
+    return ChatSettings("mattermost", split_tokens(tokens), max_body, MATTERMOST_LIMIT, len, own)
 
 
-def rocketchat_settings(token: str, max_body: int, own: frozenset[str]) -> ChatSettings:
-    """Settings for Rocket.Chat: 5,000 UTF-16 units a message."""
-    return ChatSettings("rocketchat", token, max_body, ROCKETCHAT_LIMIT, utf16_len, own)
+def rocketchat_settings(tokens: str, max_body: int, own: frozenset[str]) -> ChatSettings:
+    """Settings for Rocket.Chat (comma-separated tokens): 5,000 UTF-16 units a message."""
+    return ChatSettings("rocketchat", split_tokens(tokens), max_body, ROCKETCHAT_LIMIT,
+                        utf16_len, own)
 
 
 def _flag_public(text: str) -> tuple[str, bool]:
@@ -80,7 +81,7 @@ class ChatRoutes:
         else:
             data = form_or_json(request, await read_body(request, self._s.max_body))
         given = bearer_token(request.headers.get("authorization")) or text_field(data, "token")
-        if not token_matches(self._s.token, given):
+        if not token_in(self._s.tokens, given):
             raise ClientError(401, "invalid or missing token")
         return data
 

@@ -54,6 +54,19 @@ def token_matches(expected: str, given: str | None) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", errors="replace"))
 
 
+def token_in(expected: tuple[str, ...], given: str | None) -> bool:
+    """True when ``given`` equals one of ``expected``; every candidate is compared (constant time)."""
+    matched = False
+    for token in expected:
+        matched |= token_matches(token, given)
+    return matched
+
+
+def split_tokens(value: str) -> tuple[str, ...]:
+    """Several integration tokens from one variable, separated by commas."""
+    return tuple(t.strip() for t in value.split(",") if t.strip())
+
+
 def bearer_token(authorization: str | None) -> str | None:
     """The ``<t>`` of an ``Authorization: Token <t>`` header, or None."""
     if not authorization or not authorization.lower().startswith(_TOKEN_PREFIX):

@@ -183,9 +183,17 @@ async def running(core: Any = None, env: Mapping[str, str] | None = None,
                   **web: Any) -> AsyncIterator[Stack]:
     """Start the fake Slack API and the app (every secret set unless ``env`` says otherwise)."""
     core = core or ScriptedCore()
-    async with FakeSlackAPI() as slack:
+    slack = FakeSlackAPI()
+    await slack.start()
+    try:
         config = make_config(full_env() if env is None else env, telegram=telegram,
                              slack_api_url=slack.base_url, **web)
         app = create_app(config, core, clock=clock, telegram_app=telegram_app)
-        async with LiveServer(app, http=http) as server, httpx.AsyncClient(timeout=10) as client:
-            yield Stack(server, client, core, slack)
+        server = await LiveServer(app, http=http).__aenter__()
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                yield Stack(server, client, core, slack)
+        finally:  # stop both servers at once: each takes a uvicorn tick (0.1 s) or more
+            await asyncio.gather(server.__aexit__(None, None, None), slack.stop())
+    finally:
+        await slack.stop()
