@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from bot.config import load_config
 from bot.core import Core, get_core
@@ -299,3 +301,56 @@ def test_resbot_serve_honours_port_and_stops_on_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
+
+
+def test_dedupe_memory_lasts_the_configured_window_and_is_bounded() -> None:
+    from bot.channels.webcommon import SeenSet
+
+    now = [0.0]
+    seen = SeenSet(900, clock=lambda: now[0], max_items=3)
+    assert seen.first_time("a")
+    now[0] = 899
+    assert not seen.first_time("a")
+    now[0] = 901
+    assert seen.first_time("a")
+    for key in "bcd":
+        assert seen.first_time(key)
+    assert seen.first_time("a")  # evicted as the oldest of four
+    assert int(load_config(environ={}).get("web", "event_dedupe_seconds")) >= 600
+
+
+@pytest.mark.parametrize(("arg", "env", "expected"), [
+    (None, {}, 8000), (None, {"PORT": "5001"}, 5001), (6001, {"PORT": "5001"}, 6001),
+])
+def test_port_precedence(arg: int | None, env: dict[str, str], expected: int) -> None:
+    import argparse
+
+    from bot.channels.web import _port
+    from tests.fakes.web_harness import make_config
+
+    args = argparse.Namespace(host=None, port=arg)
+    assert _port(make_config(env, port=8000), args) == expected
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "70000", "80.5"])
+def test_bad_port_is_a_config_error(bad: str) -> None:
+    import argparse
+
+    from bot.channels.web import _port
+    from bot.config import ConfigError
+    from tests.fakes.web_harness import make_config
+
+    with pytest.raises(ConfigError, match="port"):
+        _port(make_config({"PORT": bad}), argparse.Namespace(host=None, port=None))
+
+
+@settings(max_examples=300, deadline=None)
+@given(hs.binary(max_size=400))
+def test_body_parsers_raise_only_client_errors(body: bytes) -> None:
+    from bot.channels.webcommon import ClientError, decode_utf8, parse_form, parse_json_object
+
+    for parse in (parse_json_object, lambda b: parse_form(decode_utf8(b))):
+        try:
+            parse(body)
+        except ClientError as exc:
+            assert exc.status == 400

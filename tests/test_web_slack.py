@@ -8,6 +8,8 @@ import time
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from bot.channels.security import SlackVerifier, slack_signature
 from tests.fakes.slack_api import BOT_USER_ID
@@ -451,3 +453,11 @@ async def test_slack_signing_secret_uses_env_only() -> None:
                               headers=slack_headers(body, timestamp=int(NOW),
                                                     secret=SIGNING_SECRET))
         assert reply.status_code == 401
+
+
+@settings(max_examples=300, deadline=None)
+@given(hs.one_of(hs.none(), hs.text(max_size=30)), hs.one_of(hs.none(), hs.text(max_size=80)),
+       hs.binary(max_size=200))
+def test_verifier_never_raises(timestamp: str | None, signature: str | None, body: bytes) -> None:
+    verifier = SlackVerifier(SIGNING_SECRET, clock=lambda: NOW)
+    assert verifier.verify(timestamp, signature, body) is False
