@@ -48,6 +48,8 @@ def test_defuse_leaves_plain_text_alone() -> None:
 
 def test_render_has_text_items_quote_sources_links() -> None:
     items = (Item("UNODC", "OP3", "Bodies"), Item("ICAT", "PP15", "Bodies"))
+    same = render_mattermost(answer("All in PP15:", items=(Item("A", "PP15"), Item("B", "PP15"))))
+    assert "- A\n- B" in same[0]
     links = {"A/RES/55/25": "https://undocs.org/A/RES/55/25(x)", "bad": "ftp://x"}
     (message,) = render_mattermost(answer("Mentioned:", items=items, links=links,
                                           related=("@all",)))

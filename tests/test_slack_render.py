@@ -54,6 +54,8 @@ def test_list_items_grouped_with_cites() -> None:
     texts = all_texts(render_answer(answer("Mentioned:", items=items)).blocks)
     listing = next(t for t in texts if "UNODC" in t)
     assert "Bodies\n• UNODC (OP3)\n• ICAT (PP15)\n\nInstruments\n• Palermo Protocol (PP2)" in listing
+    same = (Item("A", "PP15"), Item("B", "PP15"))
+    assert "• A\n• B" in all_texts(render_answer(answer("All in PP15:", items=same)).blocks)
 
 
 def test_links_only_http_and_escaped() -> None:

@@ -29,12 +29,14 @@ def _items(answer: Answer) -> list[str]:
     blocks: list[str] = []
     lines: list[str] = []
     group = ""
+    same_cite = len({item.cite for item in answer.items}) == 1  # the sources line says it once
     for item in answer.items:
         if item.group and item.group != group:
             if lines:
                 blocks.append("\n".join(lines))
             group, lines = item.group, [f"**{defuse(item.group)}**"]
-        lines.append(f"- {defuse(item.text)} ({defuse(item.cite)})")
+        cite = "" if same_cite else f" ({defuse(item.cite)})"
+        lines.append(f"- {defuse(item.text)}{cite}")
     if lines:
         blocks.append("\n".join(lines))
     return blocks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,15 +52,16 @@ def text_sections(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     return [escape(piece) for piece in split_text(text, limit, _escaped_len)]
 
 
-def _item_lines(items: Iterable[Item]) -> list[str]:
+def _item_lines(items: Sequence[Item]) -> list[str]:
     """Plain bullet lines for a list answer, with a heading line whenever the group changes."""
     lines: list[str] = []
     group = ""
+    same_cite = len({item.cite for item in items}) == 1  # then the sources line says it once
     for item in items:
         if item.group and item.group != group:
             group = item.group
             lines.append(f"\n{group}" if lines else group)
-        lines.append(f"• {item.text} ({item.cite})")
+        lines.append(f"• {item.text}" if same_cite else f"• {item.text} ({item.cite})")
     return lines
 
 
