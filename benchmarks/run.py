@@ -113,6 +113,10 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "core.md").write_text(result + "\n", encoding="utf-8")
     print(result)
+    from webhook import main as webhook_benchmark  # benchmarks/webhook.py: `resbot serve` under load
+
+    print()
+    webhook_benchmark()
 
 
 if __name__ == "__main__":
