@@ -60,6 +60,12 @@ def main() -> None:
         best = next(r for r in rows if r[1] == name)
         print(f"best {name}: k1={best[2]} b={best[3]} cov={best[4]} floor={best[5]} "
               f"top1={best[6].figures['top1']:.1%}")
+    print("\nNormalisation at the configured settings (dev set):")
+    for normaliser in ("stem", "none"):
+        report = evaluate(Core(with_settings(base, {"normaliser": normaliser})), dev, "dev")
+        f = report.figures
+        print(f"  {normaliser}: top-1 {f['top1']:.1%}, top-3 {f['top3']:.1%}, keys {f['answer_keys']:.1%}, "
+              f"off-topic rejected {f['off_topic_rejection']:.1%}, in-topic rejected {report.rejected_in_topic}")
 
 
 if __name__ == "__main__":

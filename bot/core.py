@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import retrieval
@@ -82,6 +83,8 @@ class Core:
         self.limits = Thresholds(float(a.get("min_score", 1.0)), float(a.get("min_coverage", 0.5)),
                                  float(a.get("related_ratio", 0.6)), int(a.get("quote_chars", 260)),
                                  int(a.get("max_question_chars", 1000)), int(r.get("top_k", 3)))
+        # Answers are pure functions of the cleaned question: repeated questions cost a dict lookup.
+        self._cached = lru_cache(maxsize=int(a.get("cache_size", 4096)))(self._answer_uncached)
         spans = {cid: [(seg.start, seg.end) for seg in segs] for cid, segs in self.segments.items()}
         self.structure = read_structure(document, self.searcher, self.templates, spans)
         self.structured = StructuredAnswers(document, analyzer, self.templates, self.structure,
@@ -98,7 +101,13 @@ class Core:
         if len(text) > self.limits.max_question_chars:
             return self._invalid(text[:200], "too_long", len(text))
         answer = self._follow_up(text, context.last) if context is not None else None
-        return self._with_links(answer or self._fresh(text))
+        if answer is not None:
+            return self._with_links(answer)
+        return self._cached(text)
+
+    def _answer_uncached(self, text: str) -> Answer:
+        """The context-free answer to a cleaned question (memoised per Core in ``_cached``)."""
+        return self._with_links(self._fresh(text))
 
     def _fresh(self, text: str) -> Answer:
         """An answer that needs no conversation context."""

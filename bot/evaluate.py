@@ -142,7 +142,8 @@ def format_table(reports: list[Report]) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for r in reports:
         f = r.figures
-        lines.append(f"| {r.name} | {r.in_topic} + {r.off_topic} off-topic | {f['top1']:.1%} | {f['top3']:.1%} | "
+        lines.append(f"| {r.name} | {r.in_topic} ranked + {r.lists} list + {r.off_topic} off-topic "
+                     f"| {f['top1']:.1%} | {f['top3']:.1%} | "
                      f"{f['answer_keys']:.1%} ({r.keys_ok}/{r.keyed}) | {f['off_topic_rejection']:.1%} | "
                      f"{r.rejected_in_topic} | {f['lists_complete']:.1%} ({r.lists_ok}/{r.lists}) |")
     return "\n".join(lines)

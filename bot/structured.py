@@ -73,6 +73,8 @@ class StructuredAnswers:
         self.s = structure
         self.quote_chars = quote_chars
         self.glossary = analyzer.glossary
+        self._action_terms = {d: frozenset(analyzer.terms(d.action)) for d in structure.directives}
+        self._position = {c.id: i for i, c in enumerate(document.chunks)}
 
     # ----- dispatch -------------------------------------------------------------------------
     def try_answer(self, question: str) -> Answer | None:
@@ -142,7 +144,7 @@ class StructuredAnswers:
         for d in self.s.directives:
             if d.rank >= 3 or not d.addressee:
                 continue
-            have = set(self.analyzer.terms(d.action))
+            have = self._action_terms[d]
             share = len(wanted & have) / len(wanted)
             if share >= 0.5:
                 scored.append((share, d))
@@ -177,7 +179,7 @@ class StructuredAnswers:
         return ("…" if start > 0 else "") + body
 
     def _order(self, chunk_id: str) -> int:
-        return next(i for i, c in enumerate(self.document.chunks) if c.id == chunk_id)
+        return self._position[chunk_id]
 
     # ----- preamble families ----------------------------------------------------------------
     def _preamble(self, question: str, m: re.Match[str]) -> Answer | None:

@@ -27,7 +27,11 @@ _MONTH_RE = "^(" + "|".join(MONTHS) + ")$"
 SYMBOL_PATTERN = r"(?:[A-Z](?:/[A-Z0-9.]*[A-Z0-9])*/\d+(?:/[A-Za-z0-9.]*[A-Za-z0-9])*|\d{1,4}/\d{1,4})"
 _SYMBOL_TOKEN = re.compile(f"^{SYMBOL_PATTERN}$")
 _SYMBOL_SPAN = re.compile(f"(?<![\\w/]){SYMBOL_PATTERN}(?![\\w/])")
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+# Every format character (Unicode category Cf: zero-width, bidi controls, soft hyphen, tags ...).
+_INVISIBLE = re.compile("[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
+                        "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+                        "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+                        "\U000e0020-\U000e007f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # lone surrogates too
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
@@ -78,28 +82,39 @@ class Analysis:
 
 @Language.component("resbot_merge_symbols")
 def merge_symbols(doc: Doc) -> Doc:
-    """Make each document symbol (64/293, E/2002/68/Add.1) one token."""
+    """Make each document symbol (64/293, E/2002/68/Add.1) one token and a SYMBOL entity."""
     if "/" not in doc.text:
         return doc
     spans = [doc.char_span(m.start(), m.end(), alignment_mode="expand") for m in _SYMBOL_SPAN.finditer(doc.text)]
+    found = [span for span in spans if span is not None]
     with doc.retokenize() as retokenizer:
-        for span in spans:
-            if span is not None and len(span) > 1:
+        for span in found:
+            if len(span) > 1:
                 retokenizer.merge(span)
+    doc.ents = [Span(doc, t.i, t.i + 1, label="SYMBOL") for t in doc if _SYMBOL_TOKEN.match(t.text)]
     return doc
 
 
+_YEARS = [str(y) for y in range(1900, 2100)]
+_ORDINAL_UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+_SESSIONS = [f"{tens}-{unit}" for tens in ("fifty", "sixty", "seventy", "eighty") for unit in _ORDINAL_UNITS]
+
+
 def _date_patterns() -> list[dict[str, Any]]:
-    """Token patterns for the date shapes this kind of text uses."""
-    day = {"TEXT": {"REGEX": r"^\d{1,2}$"}}
-    month = {"TEXT": {"REGEX": _MONTH_RE}}
-    year = {"TEXT": {"REGEX": r"^(19|20)\d{2}$"}}
+    """Token patterns for the date shapes this kind of text uses.
+
+    Set membership (IN) and attributes, not REGEX predicates: those run on every token and
+    were most of the per-question cost of the pipeline.
+    """
+    day = {"IS_DIGIT": True, "LENGTH": {"<=": 2}}
+    month = {"TEXT": {"IN": list(MONTHS)}}
+    year = {"TEXT": {"IN": _YEARS}}
     joiner = {"LOWER": {"IN": ["and", "to", "-", "–"]}}
     shapes: list[list[dict[str, Any]]] = [
         [day, joiner, day, month, year], [day, joiner, day, month], [day, month, year], [day, month],
         [month, {"LOWER": "and"}, month, year], [month, year], [year],
-        [{"TEXT": {"REGEX": r"^(19|20)\d{2}[–-](19|20)\d{2}$"}}],
-        [{"LOWER": {"REGEX": r"^(fifty|sixty|seventy|eighty)-\w+$"}}, {"LOWER": "session"}],
+        [year, {"TEXT": {"IN": ["–", "-"]}}, year],
+        [{"LOWER": {"IN": _SESSIONS}}, {"LOWER": "session"}],
     ]
     return [{"label": "DATE", "pattern": p} for p in shapes]
 
@@ -144,7 +159,6 @@ class Analyzer:
             canon = "~" + self._canonical(group[0])
             patterns += [{"label": "SYN", "pattern": p, "id": canon} for p in group if len(p.split()) > 1 or "-" in p]
         patterns += _date_patterns() + _frequency_patterns()
-        patterns.append({"label": "SYMBOL", "pattern": [{"TEXT": {"REGEX": _SYMBOL_TOKEN.pattern}}]})
         ruler.add_patterns(patterns)  # type: ignore[attr-defined]
         return nlp
 

@@ -95,6 +95,7 @@ class Searcher:
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
         self._lower = {c.id: c.text.lower() for c in self.chunks}
         self._place_terms = frozenset(c.token for c in analyzer.glossary.concepts.values() if c.type == "place")
+        self._factors: dict[tuple[frozenset[str], bool], np.ndarray] = {}
 
     def _build_state(self, params: BM25Params, typo_min_length: int) -> SearchState:
         analyses = {c.id: self.analyzer.analyze(c.text, expand_names=True) for c in self.chunks}
@@ -136,8 +137,7 @@ class Searcher:
         weighted = [(term, n * (SYNONYM_WEIGHT if syn else 1.0)) for (term, syn), n in counts.items()]
         scores = self.index.scores(weighted)
         if boost and boost_labels:
-            scores = scores * np.array([1.0 + boost * self._label_factor(c.id, boost_labels, per_entity)
-                                        for c in self.chunks])
+            scores = scores * (1.0 + boost * self._label_factors(boost_labels, per_entity))
         order = np.argsort(-scores, kind="stable")
         hits = []
         for i in order:
@@ -149,11 +149,16 @@ class Searcher:
                 break
         return SearchResult(tuple(hits), query, corrected)
 
-    def _label_factor(self, chunk_id: str, labels: frozenset[str], per_entity: bool) -> float:
-        names = {e.concept or e.text for e in self.analyses[chunk_id].entities if e.label in labels}
-        if not per_entity:
-            return 1.0 if names else 0.0
-        return min(len(names), 8) / 2
+    def _label_factors(self, labels: frozenset[str], per_entity: bool) -> np.ndarray:
+        """Per chunk: 1 if it holds such an entity (or, per entity, half their number up to 4); cached."""
+        key = (labels, per_entity)
+        cached = self._factors.get(key)
+        if cached is None:
+            counts = [len({e.concept or e.text for e in self.analyses[c.id].entities if e.label in labels})
+                      for c in self.chunks]
+            cached = np.array([min(n, 8) / 2 if per_entity else float(n > 0) for n in counts])
+            self._factors[key] = cached
+        return cached
 
     def _hit(self, chunk: Chunk, score: float, counts: Counter[tuple[str, bool]],
              surfaces: dict[str, str]) -> Hit:
