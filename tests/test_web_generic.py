@@ -30,6 +30,7 @@ from tests.fakes.web_harness import (
     free_socket,
     json_body,
     plain_answer,
+    raw_request,
     running,
     slack_headers,
 )
@@ -204,22 +205,21 @@ async def test_64kb_header_is_431_or_400_and_server_lives_on(http: str) -> None:
 
 async def test_300_concurrent_requests_no_500() -> None:
     async with running(core=real_core()) as st:
-        limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
-        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-            async def one(i: int) -> int:
-                if i % 3 == 0:
-                    body = f"team_id=T1&channel_id=C{i}&text=what+is+OP{i % 9 + 1}".encode()
-                    reply = await client.post(st.server.url + "/slack/commands", content=body,
-                                              headers=slack_headers(body))
-                elif i % 3 == 1:
-                    reply = await client.post(
-                        st.server.url + "/mattermost", data={"text": f"who is ICAT {i}"},
-                        headers={"Authorization": f"Token {MATTERMOST_TOKEN}"})
-                else:
-                    reply = await client.get(st.server.url + "/healthz")
-                return reply.status_code
+        mattermost = {"Authorization": f"Token {MATTERMOST_TOKEN}",
+                      "Content-Type": "application/x-www-form-urlencoded"}
 
-            statuses = await asyncio.gather(*(one(i) for i in range(300)))
+        async def one(i: int) -> int:
+            if i % 3 == 0:
+                body = f"team_id=T1&channel_id=C{i}&text=what+is+OP{i % 9 + 1}".encode()
+                return (await raw_request(st.server.port, "POST", "/slack/commands", body,
+                                          slack_headers(body))).status
+            if i % 3 == 1:
+                body = f"text=who+is+ICAT+{i}&channel_id=c{i}".encode()
+                return (await raw_request(st.server.port, "POST", "/mattermost", body,
+                                          mattermost)).status
+            return (await raw_request(st.server.port, "GET", "/healthz")).status
+
+        statuses = await asyncio.gather(*(one(i) for i in range(300)))
         assert set(statuses) == {200}
         assert st.server.alive
 
@@ -228,19 +228,17 @@ async def test_concurrency_cap_answers_503_with_retry_after_never_500() -> None:
     core = ScriptedCore()
     core.delay = 0.02
     async with running(core=core, max_concurrency=5) as st:
-        limits = httpx.Limits(max_connections=300)
-        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-            async def one(i: int) -> httpx.Response:
-                return await client.post(
-                    st.server.url + "/mattermost", data={"text": f"q{i}"},
-                    headers={"Authorization": f"Token {MATTERMOST_TOKEN}"})
-
-            replies = await asyncio.gather(*(one(i) for i in range(300)))
-        statuses = {r.status_code for r in replies}
+        headers = {"Authorization": f"Token {MATTERMOST_TOKEN}",
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        replies = await asyncio.gather(*(
+            raw_request(st.server.port, "POST", "/mattermost", f"text=q{i}".encode(), headers)
+            for i in range(300)))
+        statuses = {r.status for r in replies}
         assert statuses <= {200, 503}
         assert 503 in statuses and 200 in statuses
-        busy = next(r for r in replies if r.status_code == 503)
+        busy = next(r for r in replies if r.status == 503)
         assert busy.headers["retry-after"] == "1"
+        assert json.loads(busy.body) == {"error": "busy, retry shortly"}
         assert (await st.get("/healthz")).status_code == 200
 
 

@@ -352,6 +352,23 @@ async def post_event(st: object, payload: dict[str, object], retry: int | None =
     return (await st.post("/slack/events", content=body, headers=headers)).status_code
 
 
+async def answered_sentinel(st: object) -> None:
+    """Send one more event (in channel CS) and wait for its answer.
+
+    Ignored and duplicate events are dropped before any task starts, and the core runs
+    questions in order on one thread, so once the sentinel is answered anything wrongly
+    accepted earlier would already show in the core's questions.
+    """
+    from tests.fakes.web_harness import Stack
+
+    assert isinstance(st, Stack)
+    assert await post_event(st, event("sentinel", "EvSentinel", channel="CS")) == 200
+    async with asyncio.timeout(5):
+        while not any(c.params.get("channel") == "CS"
+                      for c in st.slack.calls_of("chat.postMessage")):
+            await asyncio.sleep(0.01)
+
+
 async def test_app_mention_answered_with_chat_post_message() -> None:
     async with running(clock=frozen) as st:
         assert await post_event(st, event("what is OP5")) == 200
@@ -376,10 +393,10 @@ async def test_direct_message_answered_channel_message_ignored() -> None:
                                    channel="D1", text="dm q"))
         await post_event(st, event("chan q", "Ev3", type="message", channel_type="channel",
                                    text="chan q"))
-        (call,) = await st.slack.wait_for("chat.postMessage")
-        await st.slack.settle()
-        assert call.params["channel"] == "D1"
-        assert len(st.slack.calls_of("chat.postMessage")) == 1
+        await answered_sentinel(st)
+        channels = {c.params["channel"] for c in st.slack.calls_of("chat.postMessage")}
+        assert channels == {"D1", "CS"}
+        assert st.core.questions == ["dm q", "sentinel"]
 
 
 async def test_same_event_id_retried_gives_one_answer() -> None:
@@ -388,10 +405,9 @@ async def test_same_event_id_retried_gives_one_answer() -> None:
         assert await post_event(st, payload) == 200
         for retry in (1, 2, 3):
             assert await post_event(st, payload, retry=retry) == 200
-        await st.slack.wait_for("chat.postMessage")
-        await st.slack.settle()
-        assert len(st.slack.calls_of("chat.postMessage")) == 1
-        assert st.core.questions == ["what is OP5"]
+        await answered_sentinel(st)
+        assert len(st.slack.calls_of("chat.postMessage")) == 2
+        assert st.core.questions == ["what is OP5", "sentinel"]
 
 
 async def test_retry_after_failed_post_is_answered() -> None:
@@ -417,9 +433,9 @@ async def test_retry_after_failed_post_is_answered() -> None:
 async def test_bot_own_messages_get_no_reply(fields: dict[str, object]) -> None:
     async with running(clock=frozen) as st:
         assert await post_event(st, event("q", **fields)) == 200
-        await st.slack.settle()
-        assert st.slack.calls_of("chat.postMessage") == []
-        assert st.core.questions == []
+        await answered_sentinel(st)
+        assert len(st.slack.calls_of("chat.postMessage")) == 1
+        assert st.core.questions == ["sentinel"]
 
 
 async def test_events_route_answers_mentions_with_escaping() -> None:
