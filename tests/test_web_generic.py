@@ -268,7 +268,7 @@ def test_resbot_serve_honours_port_and_stops_on_sigterm() -> None:
     sock.close()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "TELEGRAM_", "MATTERMOST_", "ROCKETCHAT_", "WEBHOOK"))}
-    env.update({"PORT": str(port), "MATTERMOST_TOKEN": MATTERMOST_TOKEN})
+    env.update({"PORT": str(port), "HOST": "127.0.0.1", "MATTERMOST_TOKEN": MATTERMOST_TOKEN})
     proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -328,6 +328,20 @@ def test_port_precedence(arg: int | None, env: dict[str, str], expected: int) ->
 
     args = argparse.Namespace(host=None, port=arg)
     assert _port(make_config(env, port=8000), args) == expected
+
+
+@pytest.mark.parametrize(("arg", "env", "expected"), [
+    (None, {}, "127.0.0.1"), (None, {"PORT": "5000"}, "0.0.0.0"),
+    (None, {"PORT": "5000", "HOST": "127.0.0.2"}, "127.0.0.2"),
+    ("127.0.0.3", {"PORT": "5000", "HOST": "127.0.0.2"}, "127.0.0.3"),
+])
+def test_host_precedence(arg: str | None, env: dict[str, str], expected: str) -> None:
+    import argparse
+
+    from bot.channels.web import _host
+    from tests.fakes.web_harness import make_config
+
+    assert _host(make_config(env, host="127.0.0.1"), argparse.Namespace(host=arg)) == expected
 
 
 @pytest.mark.parametrize("bad", ["abc", "0", "70000", "80.5"])

@@ -29,7 +29,7 @@ from bot.channels.chatops import (
 )
 from bot.channels.metrics import Metrics
 from bot.channels.security import SlackVerifier
-from bot.channels.slack import SlackRoutes, SlackSettings
+from bot.channels.slack import SlackRoutes, SlackSettings, retry_handlers
 from bot.channels.telegram_webhook import TelegramWebhook
 from bot.channels.webcommon import (
     AnswerCore,
@@ -147,12 +147,14 @@ def _add_slack(parts: _Parts, config: Config, answerer: Answerer, tasks: TaskSet
     if client is None and (token := config.secret("SLACK_BOT_TOKEN")):
         from slack_sdk import WebClient
 
-        client = WebClient(token=token, timeout=10,
-                           base_url=str(_web(config, "slack_api_url", "https://slack.com/api/")))
+        client = WebClient(token=token, timeout=int(_web(config, "slack_timeout_seconds", 10)),
+                           base_url=str(_web(config, "slack_api_url", "https://slack.com/api/")),
+                           retry_handlers=retry_handlers())
     settings = SlackSettings(
         max_body=int(_web(config, "max_body_bytes", DEFAULT_MAX_BODY)),
         public_default=bool(_web(config, "slack_public", False)),
         sync_seconds=float(_web(config, "slack_sync_seconds", 2.0)),
+        timeout=float(_web(config, "slack_timeout_seconds", 10)),
     )
     seen = SeenSet(float(_web(config, "event_dedupe_seconds", 900)), clock)
     slack = SlackRoutes(settings, SlackVerifier(secret, clock), answerer, tasks, seen, client)
@@ -273,6 +275,16 @@ def _port(config: Config, args: argparse.Namespace) -> int:
     return port
 
 
+def _host(config: Config, args: argparse.Namespace) -> str:
+    """The bind address: ``--host``, else HOST, else 0.0.0.0 when PORT is set, else config."""
+    chosen = getattr(args, "host", None) or config.secret("HOST")
+    if chosen:
+        return str(chosen)
+    if config.secret("PORT"):
+        return "0.0.0.0"  # a Procfile platform routes to the container's interface
+    return str(_web(config, "host", "127.0.0.1"))
+
+
 def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
     """uvicorn settings: uvloop and httptools when installed, no Server header, quick shutdown."""
     return uvicorn.Config(app, host=host, port=port, lifespan="on", server_header=False,
@@ -285,8 +297,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    host = getattr(args, "host", None) or str(_web(config, "host", "127.0.0.1"))
-    port = _port(config, args)
+    host, port = _host(config, args), _port(config, args)
     app = create_app(config, get_core(config))
     server = uvicorn.Server(server_config(app, host, port))
     try:
