@@ -25,11 +25,12 @@ from retrieval.parse import Chunk, Document, load_document
 from retrieval.refs import Ref, find_reference
 from retrieval.search import Hit, Searcher, SearchResult, SearchState
 
-KIND_BOOST = 0.25  # favour chunks that hold the asked-for entity type (a date for "when")
+KIND_BOOST = 0.5  # favour chunks that hold the asked-for entity type (a date for "when")
 LIST_BOOST = 0.5  # per pair of named organisations, for "which agencies ..." questions
 LIST_MIN_ENTITIES = 3
 RETRIEVAL_EXCLUDED = frozenset({"meta"})  # document data is answered by intents, never by word overlap
 _LIST_LABELS = frozenset({"ORG", "PERSON"})
+_NUMBER = re.compile(r"\b\d+\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|sixteen)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class Thresholds:
 
     min_score: float
     min_coverage: float
+    min_coverage_rare: float
     related_ratio: float
     quote_chars: int
     max_question_chars: int
@@ -81,6 +83,7 @@ class Core:
         self.glossary: Glossary = analyzer.glossary
         a = config.section("answer")
         self.limits = Thresholds(float(a.get("min_score", 1.0)), float(a.get("min_coverage", 0.5)),
+                                 float(a.get("min_coverage_rare", 0.25)),
                                  float(a.get("related_ratio", 0.6)), int(a.get("quote_chars", 260)),
                                  int(a.get("max_question_chars", 1000)), int(r.get("top_k", 3)))
         # Answers are pure functions of the cleaned question: repeated questions cost a dict lookup.
@@ -118,9 +121,33 @@ class Core:
         if structured is not None:
             return structured
         intent = self.templates.intent_of(text)
+        if intent == "footnote_fact":
+            return self._footnote_fact(text) or self._retrieve(text, self.templates.kind_of(text))
         if intent is not None:
             return self._document_answer(text, intent)
         return self._retrieve(text, self.templates.kind_of(text))
+
+    def _footnote_fact(self, text: str) -> Answer | None:
+        """'treaty series volume of the Palermo Protocol': the paragraph, then the footnote on that name."""
+        result = self.searcher.search(text, k=3, exclude_kinds=frozenset({"meta", "footnote", "subitem"}))
+        paragraph = next((self.document.by_id[h.id] for h in result.hits if self.document.by_id[h.id].anchors), None)
+        if paragraph is None or not self._accept_paragraph(result, paragraph.id):
+            return None
+        wanted = {t.value for t in result.query.terms}
+        number, anchor = max(paragraph.anchors,
+                             key=lambda na: len(wanted & set(self.searcher.analyzer.terms(na[1], expand_names=True))))
+        note = self.document.by_id[f"FN{number}"]
+        headline = self.templates.answers["footnote_fact"].format(
+            text=note.text.replace("Ibid.", f"Ibid. ({note.context})", 1).rstrip(".") if note.context
+            else note.text.rstrip("."), number=number, fn=note.id, label=paragraph.label, cite=paragraph.id,
+            anchor=anchor)
+        cites = (self._citation(note, 1.0, note.text), self._citation(paragraph, 1.0))
+        return Answer(question=text, found=True, kind="footnote", text=headline, citations=cites, confidence=0.8)
+
+    def _accept_paragraph(self, result: SearchResult, chunk_id: str) -> bool:
+        """The paragraph must share one of the user's own words with the question (a name, a topic)."""
+        hit = next(h for h in result.hits if h.id == chunk_id)
+        return hit.literal and hit.score >= self.limits.min_score
 
     def timeline(self, year: int | None = None) -> Answer:
         """Every dated event in the text, oldest first (or one year's)."""
@@ -313,6 +340,9 @@ class Core:
         entities = self.searcher.entities(chunk.id)
         exclude = {t for t in query_terms if t.startswith("@")}
         headline, items = self._headline(kind, chunk, segs[seg_index], entities, exclude, wanted, cites)
+        if kind == "how_many" and not items and not _NUMBER.search(quoted):
+            message = self.templates.messages["no_figure"].format(label=chunk.label, cite=chunk.id)
+            return Answer(question=text, found=False, kind=kind, text=message)
         return Answer(question=text, found=True, kind=kind, text=headline, citations=tuple(cites),
                       confidence=confidence, items=items,
                       related=tuple(h.id for h in result.hits[1:] if h.id not in {c.id for c in cites}))
@@ -365,7 +395,11 @@ class Core:
         if not result.hits:
             return False
         best = result.hits[0]
-        return best.score >= self.limits.min_score and best.coverage >= self.limits.min_coverage and best.literal
+        if best.score < self.limits.min_score or not best.literal:
+            return False
+        # Two of the user's own rare words in one paragraph are on-topic even among unknown words.
+        return best.coverage >= self.limits.min_coverage or (
+            best.rare >= 2 and best.coverage >= self.limits.min_coverage_rare)
 
     @staticmethod
     def _confidence(result: SearchResult) -> float:

@@ -231,10 +231,18 @@ class StructuredAnswers:
                                                               date=f" of {date}" if date else ""), chunk.id))
         if not items:
             return None
+        items = self._by_relevance(question, items)
         cites = self._chunk_citations([i.cite for i in items])
         text = a["resolutions_intro"].format(count=len(items))
         return Answer(question=question, found=True, kind="list", text=text, items=tuple(items), citations=cites,
                       confidence=1.0)
+
+    def _by_relevance(self, question: str, items: list[Item]) -> list[Item]:
+        """Items whose paragraph shares the question's words first ("resolutions on coordination")."""
+        wanted = set(self.analyzer.terms(question))
+        overlap = {cid: len(wanted & set(self.analyzer.terms(self.document.by_id[cid].text)))
+                   for cid in {i.cite for i in items}}
+        return sorted(items, key=lambda i: -overlap[i.cite])
 
     def footnote_items(self, chunk: Chunk) -> tuple[Item, ...]:
         """The documents a footnote lists, one item each (empty for a single reference)."""

@@ -96,8 +96,8 @@ def merge_symbols(doc: Doc) -> Doc:
 
 
 _YEARS = [str(y) for y in range(1900, 2100)]
-_ORDINAL_UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
-_SESSIONS = [f"{tens}-{unit}" for tens in ("fifty", "sixty", "seventy", "eighty") for unit in _ORDINAL_UNITS]
+_ORDINAL_UNITS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
+_ORDINAL_TENS = ["fifty", "sixty", "seventy", "eighty"]
 
 
 def _date_patterns() -> list[dict[str, Any]]:
@@ -114,7 +114,7 @@ def _date_patterns() -> list[dict[str, Any]]:
         [day, joiner, day, month, year], [day, joiner, day, month], [day, month, year], [day, month],
         [month, {"LOWER": "and"}, month, year], [month, year], [year],
         [year, {"TEXT": {"IN": ["–", "-"]}}, year],
-        [{"LOWER": {"IN": _SESSIONS}}, {"LOWER": "session"}],
+        [{"LOWER": {"IN": _ORDINAL_TENS}}, {"ORTH": "-"}, {"LOWER": {"IN": _ORDINAL_UNITS}}, {"LOWER": "session"}],
     ]
     return [{"label": "DATE", "pattern": p} for p in shapes]
 

@@ -35,6 +35,8 @@ class Chunk:
     footnotes: tuple[int, ...] = ()
     cited_by: tuple[str, ...] = ()
     parent: str = ""
+    anchors: tuple[tuple[int, str], ...] = ()  # (footnote, the words its marker follows)
+    context: str = ""  # indexed but never quoted: the source an "Ibid." footnote repeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,18 @@ def clean_inline(text: str) -> str:
     text = _MD_LINK.sub(r"\1", text)
     text = text.replace("*", "")
     return _WS.sub(" ", text).strip()
+
+
+def footnote_anchors(text: str, width: int = 200) -> tuple[tuple[int, str], ...]:
+    """For each footnote marker, the words since the previous marker: what the footnote annotates."""
+    anchors = []
+    start = 0
+    for m in _SUP_RUN.finditer(text):
+        span = text[start: m.start()]
+        before = span[-width:].split(" ", 1)[-1] if len(span) > width else span  # start on a whole word
+        anchors.append((int(m.group().translate(_SUP_TO_INT)), before.strip(" ,;")))
+        start = m.end()
+    return tuple(anchors)
 
 
 def footnote_markers(text: str) -> tuple[tuple[int, ...], str]:
@@ -165,14 +179,15 @@ def _preambular(blocks: list[str], notes_of: dict[str, tuple[int, ...]]) -> list
             cid = f"{parent.id}({letter})"
             notes_of[cid] = cites
             chunks.append(Chunk(cid, "subitem", parent.number, f"preambular paragraph {parent.number}({letter})",
-                                text, opening=f"({letter})", footnotes=cites, parent=parent.id))
+                                text, opening=f"({letter})", footnotes=cites, parent=parent.id,
+                                context=parent.text))  # an item means what its chapeau says it is
             continue
         number += 1
         opening = m.group(1) if (m := _PP_OPENING.match(text)) else text.split(" ", 1)[0]
         cid = f"PP{number}"
         notes_of[cid] = cites
         chunks.append(Chunk(cid, "preambular", number, f"preambular paragraph {number}", text,
-                            opening=opening, footnotes=cites))
+                            opening=opening, footnotes=cites, anchors=footnote_anchors(clean_inline(block))))
     return _fold_subitems(chunks)
 
 
@@ -184,7 +199,8 @@ def _fold_subitems(chunks: list[Chunk]) -> list[Chunk]:
             parent = out[-1] if out[-1].kind == "preambular" else next(c for c in reversed(out) if c.id == chunk.parent)
             idx = out.index(parent)
             out[idx] = Chunk(parent.id, parent.kind, parent.number, parent.label, f"{parent.text} {chunk.text}",
-                             parent.opening, parent.footnotes + chunk.footnotes)
+                             parent.opening, parent.footnotes + chunk.footnotes,
+                             anchors=parent.anchors + chunk.anchors)
         out.append(chunk)
     return out
 
@@ -202,16 +218,21 @@ def _operative(blocks: list[str], notes_of: dict[str, tuple[int, ...]]) -> list[
         cid = f"OP{number}"
         notes_of[cid] = cites
         chunks.append(Chunk(cid, "operative", number, f"operative paragraph {number}", text,
-                            opening=verb, footnotes=cites))
+                            opening=verb, footnotes=cites, anchors=footnote_anchors(clean_inline(body))))
     return chunks
 
 
 def _footnotes(notes: dict[int, str], notes_of: dict[str, tuple[int, ...]]) -> list[Chunk]:
-    """Footnotes FN1.., each knowing the paragraphs that cite it."""
+    """Footnotes FN1.., each knowing the paragraphs that cite it; "Ibid." also indexes its source."""
     chunks = []
+    source = ""
     for n in sorted(notes):
         cited_by = tuple(cid for cid, cites in notes_of.items() if n in cites and "(" not in cid)
-        chunks.append(Chunk(f"FN{n}", "footnote", n, f"footnote {n}", notes[n], cited_by=cited_by))
+        text = notes[n]
+        if not text.startswith("Ibid"):
+            source = ",".join(text.split(",")[:2]) if text.count(",") >= 2 else ""
+        ibid = source if text.startswith("Ibid") else ""  # "Ibid., vol. 2237": the source it repeats
+        chunks.append(Chunk(f"FN{n}", "footnote", n, f"footnote {n}", text, cited_by=cited_by, context=ibid))
     return chunks
 
 

@@ -14,6 +14,7 @@ from retrieval.index import BM25Params, Index
 from retrieval.nlp import Analysis, Analyzer, Entity
 from retrieval.parse import Chunk, Document, load_document
 
+RARE_DF = 3
 SYNONYM_WEIGHT = 0.7  # a synonym match is good evidence, but weaker than the user's own word
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
@@ -26,6 +27,7 @@ class Hit:
     score: float
     coverage: float
     literal: bool
+    rare: int = 0  # the user's own words matched here that occur in at most RARE_DF chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +42,13 @@ class SearchResult:
 class TypoFixer:
     """One-edit typo repair against the document's own vocabulary (deletion neighbourhoods)."""
 
-    def __init__(self, vocabulary: Counter[str], min_length: int) -> None:
+    def __init__(self, vocabulary: Counter[str], min_length: int, stopwords: frozenset[str] = frozenset()) -> None:
         self.vocabulary = vocabulary
         self.min_length = min_length
         self._deletes: dict[str, list[str]] = {}
         for word in vocabulary:
+            if word in stopwords:  # known, but never a correction: "weather" must not become "whether"
+                continue
             if len(word) >= min_length - 1:
                 for variant in {word, *_deletions(word)}:
                     self._deletes.setdefault(variant, []).append(word)
@@ -99,11 +103,12 @@ class Searcher:
 
     def _build_state(self, params: BM25Params, typo_min_length: int) -> SearchState:
         analyses = {c.id: self.analyzer.analyze(c.text, expand_names=True) for c in self.chunks}
-        corpus = [[t.value for t in analyses[c.id].terms] for c in self.chunks]
+        corpus = [[t.value for t in analyses[c.id].terms] + self.analyzer.terms(c.context, expand_names=True)
+                  for c in self.chunks]
         # Terms a chunk holds outside entity names: a match only inside a name ("Population" in
         # "United Nations Population Fund") is not enough to call a question on-topic.
-        plain = {c.id: frozenset(self.analyzer.terms(c.text)) for c in self.chunks}
-        typos = TypoFixer(self._vocabulary(analyses), typo_min_length)
+        plain = {c.id: frozenset(self.analyzer.terms(c.text) + self.analyzer.terms(c.context)) for c in self.chunks}
+        typos = TypoFixer(self._vocabulary(analyses), typo_min_length, self.analyzer.stopwords)
         return SearchState(analyses, plain, Index(corpus, params), typos)
 
     def _vocabulary(self, analyses: dict[str, Analysis]) -> Counter[str]:
@@ -167,7 +172,7 @@ class Searcher:
         plain = self.state.plain_terms[chunk.id]
         total = covered = 0.0
         literal = False
-        name_only = 0
+        name_only = places = rare = 0
         for (term, synonym), _ in counts.items():
             weight = self.index.weight(term)
             total += weight
@@ -175,12 +180,17 @@ class Searcher:
                 continue
             covered += weight
             if term in self._place_terms:  # a place name alone ("weather in New York") is not a topic
+                places += 1
                 continue
             if term not in plain:
                 name_only += 1
             elif not synonym or surfaces.get(term, "\0") in lower:
                 literal = True
-        return Hit(chunk.id, score, covered / total if total else 0.0, literal or name_only >= 2)
+                rare += not synonym and self.index.doc_freq[term] <= RARE_DF
+        coverage = covered / total if total else 0.0
+        # ...unless it is the whole question ("Bangkok"): then nothing else was asked.
+        whole = places > 0 and coverage > 0.999
+        return Hit(chunk.id, score, coverage, literal or name_only >= 2 or whole, rare)
 
 
 def build_searcher(resolution: Path, glossary_path: Path, params: BM25Params, normaliser: str = "stem",

@@ -107,3 +107,12 @@ def test_document_data(core: Core) -> None:
 def test_help_and_examples(core: Core) -> None:
     assert "trafficking in persons" in core.help_text()
     assert len(core.examples()) >= 3
+
+
+def test_context_free_answers_are_memoised(core: Core) -> None:
+    assert core.answer("when is World Day?") is core.answer("when is World Day?")
+
+
+def test_how_many_without_a_figure_is_not_found(core: Core) -> None:
+    answer = core.answer("how many people are trafficked every year?")
+    assert not answer.found and "no figure" in answer.text

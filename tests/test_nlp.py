@@ -46,3 +46,8 @@ def test_digits_survive(core: Core) -> None:
 def test_organs_do_not_match_organizations(core: Core) -> None:
     a = core.searcher.analyzer
     assert set(a.terms("organs")).isdisjoint(a.terms("organizations"))
+
+
+def test_sessions_are_dates(core: Core) -> None:
+    dates = [e.text for e in core.searcher.entities("OP22") if e.label == "DATE"]
+    assert dates == ["seventy-fourth session"]

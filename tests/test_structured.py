@@ -135,3 +135,19 @@ def test_more_pages_through_related_paragraphs(core: Core) -> None:
 
 def test_follow_up_without_context_is_a_plain_question(core: Core) -> None:
     assert core.answer("more").kind != "more"
+
+
+def test_footnote_facts_follow_the_named_instrument(core: Core) -> None:
+    palermo = core.answer("what's the treaty number of the palermo protocol")
+    assert palermo.kind == "footnote" and ids(palermo)[0] == "FN3" and "2237" in palermo.text
+    untoc = core.answer("treaty series volume of the organized crime convention")
+    assert ids(untoc)[0] == "FN2" and "2225" in untoc.text
+    report = core.answer("what is the symbol of the secretary-general's report?")
+    assert ids(report) == ["FN12", "PP32"] and "A/71/119" in report.text
+    assert report.links["A/71/119"] == "https://undocs.org/A/71/119"
+
+
+def test_footnote_anchors(core: Core) -> None:
+    anchors = dict(core.document.by_id["PP5"].anchors)
+    assert anchors[2] == "Recalling the United Nations Convention against Transnational Organized Crime"
+    assert anchors[5].startswith("and the Supplementary Convention on the Abolition of Slavery")
