@@ -61,10 +61,10 @@ class Core:
     def __init__(self, config: Config) -> None:
         r = config.section("retrieval")
         params = BM25Params(variant=str(r.get("variant", "okapi")), k1=float(r.get("k1", 0.6)),
-                            b=float(r.get("b", 0.3)), delta=float(r.get("delta", 0.5)),
+                            b=float(r.get("b", 0.5)), delta=float(r.get("delta", 0.5)),
                             epsilon=float(r.get("epsilon", 0.25)))
         self.config = config
-        normaliser, typo_len = str(r.get("normaliser", "stem")), int(r.get("typo_min_length", 5))
+        normaliser, typo_len = str(r.get("normaliser", "stem")), int(r.get("typo_min_length", 6))
         paths = [config.path("resolution"), config.path("glossary")]
         document = load_document(paths[0])
         analyzer = Analyzer(load_glossary(paths[1]), normaliser)
