@@ -7,9 +7,18 @@ import inspect
 import logging
 import re
 from dataclasses import dataclass
+from http.client import RemoteDisconnected
 from typing import Any
+from urllib.error import URLError
 
 import httpx
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.handler import RetryHandler
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -33,6 +42,9 @@ log = logging.getLogger("resbot.web.slack")
 PUBLIC_FLAG = "--public"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 ACK_TEXT = "Looking that up…"
+RETRIES = 2  # extra attempts for a post that timed out, failed to connect or got a 5xx or 429
+BACKOFF_SECONDS = 0.25  # first wait before a retry; doubles each time
+MAX_WAIT_SECONDS = 5.0  # longest wait honoured from a Retry-After header
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +54,28 @@ class SlackSettings:
     max_body: int
     public_default: bool
     sync_seconds: float
+    timeout: float = 10.0  # seconds for one response_url post
 
 
 def message_payload(message: SlackMessage) -> dict[str, Any]:
     """The ``text`` and ``blocks`` fields of a Slack reply."""
     return {"text": message.text, "blocks": message.blocks}
+
+
+def retry_handlers(retries: int = RETRIES) -> list[RetryHandler]:
+    """slack_sdk retries for chat.postMessage: connection errors and timeouts, 500/503, 429 (Retry-After)."""
+    intervals = BackoffRetryIntervalCalculator(backoff_factor=BACKOFF_SECONDS)
+    errors: list[type[Exception]] = [URLError, ConnectionResetError, RemoteDisconnected, TimeoutError]
+    return [ConnectionErrorRetryHandler(retries, intervals, error_types=errors),
+            ServerErrorRetryHandler(retries, intervals), RateLimitErrorRetryHandler(retries)]
+
+
+def retry_wait(attempt: int, reply: httpx.Response | None) -> float:
+    """Seconds to wait before retry number ``attempt + 1``: Retry-After when given (capped), else backoff."""
+    raw = str(reply.headers.get("retry-after", "")) if reply is not None else ""
+    if raw.strip().isdigit():
+        return min(float(raw), MAX_WAIT_SECONDS)
+    return BACKOFF_SECONDS * 2.0 ** attempt
 
 
 def wants_public(text: str) -> tuple[str, bool]:
@@ -78,7 +107,8 @@ class SlackRoutes:
     def _http_client(self) -> httpx.AsyncClient:
         """The HTTP client for response_url posts, created on first use."""
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._settings.timeout),
+                                           follow_redirects=False)
         return self._http
 
     async def aclose(self) -> None:
@@ -125,11 +155,28 @@ class SlackRoutes:
         try:
             payload = {"response_type": response_type, "replace_original": False,
                        **self._render(await task)}
-            reply = await self._http_client().post(url, json=payload)
-            if reply.status_code >= 300:
-                log.warning("response_url answered %s", reply.status_code)
+            await self._post_response(url, payload)
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("posting to response_url failed: %s", exc)
+
+    async def _post_response(self, url: str, payload: dict[str, Any]) -> None:
+        """POST to a response_url; retry timeouts, transport errors, 5xx and 429 with backoff (bounded)."""
+        problem = ""
+        for attempt in range(RETRIES + 1):
+            reply: httpx.Response | None = None
+            try:
+                reply = await self._http_client().post(url, json=payload)
+            except httpx.TransportError as exc:
+                problem = f"{type(exc).__name__} {exc}".strip()
+            else:
+                if reply.status_code < 300:
+                    return
+                problem = f"status {reply.status_code}"
+                if reply.status_code != 429 and reply.status_code < 500:
+                    break  # the request itself is wrong (or the URL expired): retrying cannot help
+            if attempt < RETRIES:
+                await asyncio.sleep(retry_wait(attempt, reply))
+        log.warning("response_url post failed (%s); giving up", problem)
 
     async def events(self, request: Request) -> Response:
         """POST /slack/events: the Events API; acknowledge at once, answer in the background."""

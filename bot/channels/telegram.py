@@ -18,7 +18,7 @@ import re
 import signal
 import sys
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from telegram import (
@@ -34,7 +34,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -376,7 +376,12 @@ def build_application(config: Config, core: Core, *, token: str, base_url: str |
         .token(token)
         .base_url(base_url or config.get("telegram", "base_url", DEFAULT_BASE_URL))
         .base_file_url(config.get("telegram", "base_file_url", DEFAULT_BASE_FILE_URL))
-        .rate_limiter(AIORateLimiter(max_retries=int(config.get("telegram", "max_retries", 1))))
+        .rate_limiter(RetryingRateLimiter(
+            max_retries=int(config.get("telegram", "max_retries", 1)),
+            network_retries=int(config.get("telegram", "network_retries", 2))))
+        .connect_timeout(float(config.get("telegram", "request_timeout", 5.0)))
+        .read_timeout(float(config.get("telegram", "request_timeout", 5.0)))
+        .write_timeout(float(config.get("telegram", "request_timeout", 5.0)))
         .job_queue(None)
         .post_init(setup_bot)
     )
@@ -392,6 +397,41 @@ def build_application(config: Config, core: Core, *, token: str, base_url: str |
     frontend.install(app)
     app.bot_data["frontend"] = frontend
     return app
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """AIORateLimiter (waits out 429s) that also retries timeouts, resets and 5xx answers, with backoff.
+
+    Bad requests, 403s and other definite answers are never retried. A retried send that had in
+    fact reached Telegram before timing out would show twice; Bot API sends carry no idempotency key.
+    """
+
+    def __init__(self, *, max_retries: int, network_retries: int = 2, backoff: float = 0.5) -> None:
+        super().__init__(max_retries=max_retries)
+        self._network_retries = network_retries
+        self._backoff = backoff
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Run the request through the rate limiter; on a network error wait and try again (bounded)."""
+        for attempt in range(self._network_retries + 1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except BadRequest:
+                raise
+            except NetworkError as exc:  # TimedOut, connection errors, 5xx
+                if attempt == self._network_retries:
+                    raise
+                log.warning("%s failed (%s); retry %d of %d", endpoint, exc, attempt + 1, self._network_retries)
+                await asyncio.sleep(self._backoff * 2.0 ** attempt)
+        raise AssertionError("unreachable")
 
 
 class _NoTraceback(logging.Filter):
