@@ -10,7 +10,6 @@ import threading
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 
 from bot.context import Context
 from bot.core import Core
@@ -29,9 +28,8 @@ def command_body(i: int) -> bytes:
                       "text": QUESTIONS[i % len(QUESTIONS)]}).encode()
 
 
-@pytest.mark.parametrize("http", ["httptools", "h11"])
-async def test_300_concurrent_slash_commands_all_answered_no_5xx(core: Core, http: str) -> None:
-    async with running(core=core, http=http) as st:
+async def test_300_concurrent_slash_commands_all_answered_no_5xx(core: Core) -> None:
+    async with running(core=core) as st:
         limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=CONCURRENT)
         async with httpx.AsyncClient(timeout=30, limits=limits) as client:
             async def one(i: int) -> httpx.Response:
