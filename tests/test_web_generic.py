@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -366,3 +367,78 @@ def test_body_parsers_raise_only_client_errors(body: bytes) -> None:
             parse(body)
         except ClientError as exc:
             assert exc.status == 400
+
+
+def test_each_disabled_route_logs_one_clear_line(caplog: pytest.LogCaptureFixture) -> None:
+    from bot.channels.web import create_app
+    from tests.fakes.web_harness import make_config
+
+    with caplog.at_level("WARNING", logger="resbot.web"):
+        create_app(make_config({}), ScriptedCore())
+    lines = [r.getMessage() for r in caplog.records if r.name == "resbot.web"]
+    assert lines == [
+        "Slack routes disabled: SLACK_SIGNING_SECRET is not set",
+        "Mattermost route disabled: MATTERMOST_TOKEN is not set",
+        "Rocket.Chat route disabled: ROCKETCHAT_TOKEN is not set",
+        "Telegram webhook disabled: TELEGRAM_BOT_TOKEN is not set",
+    ]
+
+
+def test_docs_cover_every_route_setting_and_variable() -> None:
+    from bot.channels.web import create_app
+    from tests.fakes.web_harness import full_env, make_config
+
+    docs = (ROOT / "docs" / "web.md").read_text(encoding="utf-8")
+    app = create_app(make_config(full_env()), ScriptedCore())
+    for route in app.routes:
+        assert f"`{getattr(route, 'path', '')}`" in docs
+    for key in load_config(environ={}).section("web"):
+        assert f"`{key}`" in docs
+    for variable in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "MATTERMOST_TOKEN",
+                     "ROCKETCHAT_TOKEN", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET",
+                     "WEBHOOK_URL", "PORT", "HOST"):
+        assert f"`{variable}`" in docs
+    for scope in ("commands", "app_mentions:read", "chat:write", "im:history"):
+        assert f"`{scope}`" in docs
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> object:
+    """A JSON value of a random type (bounded depth)."""
+    kinds = ["str", "int", "bool", "null", "float"] + (["list", "dict"] if depth < 2 else [])
+    kind = rng.choice(kinds)
+    if kind == "str":
+        return "".join(rng.choice("ab <@!>&\u202e\x00é😀") for _ in range(rng.randint(0, 12)))
+    if kind == "int":
+        return rng.randint(-(2**70), 2**70)
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "float":
+        return rng.random() * 1e6
+    if kind == "list":
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    if kind == "dict":
+        return {rng.choice(FUZZ_KEYS): _random_value(rng, depth + 1) for _ in range(3)}
+    return None
+
+
+FUZZ_KEYS = ["token", "text", "bot", "isEdited", "user_name", "user_id", "channel_id",
+             "message_id", "post_id", "trigger_word", "command", "type", "event", "event_id",
+             "challenge", "authorizations", "update_id", "message", "edited_message", "chat",
+             "subtype", "bot_id", "channel_type", "thread_ts"]
+
+
+async def test_fuzzed_payloads_never_get_a_5xx() -> None:
+    rng = random.Random(20261127)
+    async with running() as st:
+        for i in range(150):
+            payload = {key: _random_value(rng) for key in rng.sample(FUZZ_KEYS, 8)}
+            body = json.dumps(payload).encode()
+            slack = slack_headers(body, content_type="application/json")
+            chat = {"Authorization": f"Token {MATTERMOST_TOKEN}",
+                    "Content-Type": "application/json"}
+            for path, headers in (("/slack/events", slack), ("/mattermost", chat),
+                                  ("/rocketchat", {**chat, "Authorization":
+                                                   f"Token {ROCKETCHAT_TOKEN}"})):
+                reply = await st.post(path, content=body, headers=headers)
+                assert reply.status_code < 500, (i, path, payload, reply.text)
+        assert (await st.get("/healthz")).status_code == 200
