@@ -11,12 +11,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cache
 from pathlib import Path
 
 import httpx
 import pytest
+import pytest_asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
@@ -106,23 +107,34 @@ def shown(raw: str) -> str:
     return _unescape(json.loads(raw).__repr__()).replace("\\u2060", "").replace("\u2060", "")
 
 
+SHARED = pytest.mark.asyncio(loop_scope="module")  # tests that reuse the module's `shared` app
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared() -> AsyncIterator[Stack]:
+    """One app with the real core for the stateless checks (unique channels and ids per call)."""
+    async with running(core=real_core(), max_body_bytes=400_000) as st:
+        yield st
+
+
 @pytest.fixture(params=sorted(FRONTENDS))
 def ask(request: pytest.FixtureRequest) -> Ask:
     """Each web frontend in turn."""
     return FRONTENDS[request.param]
 
 
+@SHARED
 @pytest.mark.parametrize("question", ["", "   ", "\t \n"])
-async def test_empty_or_whitespace_asks_for_a_question(ask: Ask, question: str) -> None:
-    async with running(core=real_core()) as st:
-        assert "Please ask a question" in shown(await ask(st, question))
+async def test_empty_or_whitespace_asks_for_a_question(
+        shared: Stack, ask: Ask, question: str) -> None:
+    assert "Please ask a question" in shown(await ask(shared, question))
 
 
-async def test_hundred_kb_question_is_too_long_without_traceback(ask: Ask) -> None:
-    async with running(core=real_core(), max_body_bytes=400_000) as st:
-        text = shown(await ask(st, "why " * 25_000))
-        assert "too long" in text
-        assert "Traceback" not in text
+@SHARED
+async def test_hundred_kb_question_is_too_long_without_traceback(shared: Stack, ask: Ask) -> None:
+    text = shown(await ask(shared, "why " * 25_000))  # `shared` allows 400 kB bodies
+    assert "too long" in text
+    assert "Traceback" not in text
 
 
 async def test_hundred_kb_question_over_default_body_limit_is_short_413() -> None:
@@ -133,23 +145,24 @@ async def test_hundred_kb_question_over_default_body_limit_is_short_413() -> Non
         assert reply.json() == {"error": "body too large"}
 
 
+@SHARED
 @pytest.mark.parametrize("dirty", [
     "what does OP5 say\x00", "what does\x1b[31m OP5 say\x1b[0m", "what does OP5 say\r",
     "what does \u200bOP5 say", "what does OP5\u202e say", "\u200fwhat does \u2066OP5\u2069 say",
 ])
 async def test_control_zero_width_and_rtl_characters_give_the_clean_answer(
-        ask: Ask, dirty: str) -> None:
-    async with running(core=real_core()) as st:
-        clean = shown(await ask(st, "what does OP5 say"))
-        assert "OP5" in clean
-        assert shown(await ask(st, dirty)) == clean
+        shared: Stack, ask: Ask, dirty: str) -> None:
+    clean = shown(await ask(shared, "what does OP5 say"))
+    assert "OP5" in clean
+    assert shown(await ask(shared, dirty)) == clean
 
 
+@SHARED
 @pytest.mark.parametrize("question", ["ما هو الاتجار بالبشر؟", "🙂🙂🙂", "人身売買とは"])
-async def test_arabic_or_emoji_only_gets_an_answer_or_no_match(ask: Ask, question: str) -> None:
-    async with running(core=real_core()) as st:
-        text = shown(await ask(st, question))
-        assert any(hint in text for hint in ("could not find", "Please ask", "resolution"))
+async def test_arabic_or_emoji_only_gets_an_answer_or_no_match(
+        shared: Stack, ask: Ask, question: str) -> None:
+    text = shown(await ask(shared, question))
+    assert any(hint in text for hint in ("could not find", "Please ask", "resolution"))
 
 
 async def test_script_tag_never_echoed_raw(ask: Ask) -> None:
@@ -160,24 +173,24 @@ async def test_script_tag_never_echoed_raw(ask: Ask) -> None:
         assert "<script>" not in json.loads(raw).__repr__()
 
 
+@SHARED
 @pytest.mark.parametrize(("method", "path"), [
     ("GET", "/slack/commands"), ("GET", "/slack/events"), ("PUT", "/mattermost"),
     ("GET", "/rocketchat"), ("DELETE", "/rocketchat"), ("POST", "/healthz"), ("POST", "/metrics"),
 ])
-async def test_wrong_method_is_405(method: str, path: str) -> None:
-    async with running() as st:
-        reply = await st.client.request(method, st.server.url + path)
-        assert reply.status_code == 405
-        assert reply.json() == {"error": "method not allowed"}
-        assert reply.headers["allow"]
+async def test_wrong_method_is_405(shared: Stack, method: str, path: str) -> None:
+    reply = await shared.client.request(method, shared.server.url + path)
+    assert reply.status_code == 405
+    assert reply.json() == {"error": "method not allowed"}
+    assert reply.headers["allow"]
 
 
+@SHARED
 @pytest.mark.parametrize("path", ["/", "/nope", "/slack", "/slack/commands/x", "/..%2f", "/%ff"])
-async def test_unknown_path_is_404(path: str) -> None:
-    async with running() as st:
-        reply = await st.get(path)
-        assert reply.status_code == 404
-        assert reply.json() == {"error": "not found"}
+async def test_unknown_path_is_404(shared: Stack, path: str) -> None:
+    reply = await shared.get(path)
+    assert reply.status_code == 404
+    assert reply.json() == {"error": "not found"}
 
 
 async def test_healthz_200_without_platform_calls() -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import time
+from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import pytest
+import pytest_asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
@@ -17,6 +20,8 @@ from tests.fakes.web_harness import (
     HELP,
     SIGNING_SECRET,
     ScriptedCore,
+    Stack,
+    cleared,
     full_env,
     json_body,
     plain_answer,
@@ -37,6 +42,23 @@ VECTOR_SIGNATURE = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489
 NOW = 1_700_000_000.0
 
 
+_event_ids = itertools.count(1)
+SHARED = pytest.mark.asyncio(loop_scope="module")  # tests that reuse the module's app
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_stack() -> AsyncIterator[Stack]:
+    """One app (frozen clock, scripted core) for the tests that need no special settings."""
+    async with running(clock=lambda: NOW) as stack:
+        yield stack
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def st(shared_stack: Stack) -> Stack:
+    """The shared app with its core and fake Slack API records cleared for this test."""
+    return cleared(shared_stack)
+
+
 def frozen(at: float = NOW) -> float:
     """A clock that never moves."""
     return at
@@ -49,8 +71,9 @@ def command(text: str, **extra: str) -> bytes:
     return urlencode(fields).encode()
 
 
-def event(question: str, event_id: str = "Ev1", **fields: object) -> dict[str, object]:
+def event(question: str, event_id: str | None = None, **fields: object) -> dict[str, object]:
     """An event_callback envelope around an app_mention (override with ``fields``)."""
+    event_id = event_id or f"EvAuto{next(_event_ids)}"
     inner: dict[str, object] = {"type": "app_mention", "user": "U9", "channel": "C1",
                                 "text": f"<@{BOT_USER_ID}> {question}", "ts": "1.1"}
     inner.update(fields)
@@ -79,39 +102,39 @@ async def test_published_vector_through_the_app() -> None:
         assert HELP in reply.json()["text"] or HELP in str(reply.json()["blocks"])
 
 
-async def test_one_body_byte_changed_is_401_and_handler_not_run() -> None:
-    async with running(clock=frozen) as st:
-        body = command("what is OP5")
-        headers = slack_headers(body, timestamp=int(NOW))
-        tampered = body.replace(b"OP5", b"OP6")
-        reply = await st.post("/slack/commands", content=tampered, headers=headers)
-        assert reply.status_code == 401
-        assert reply.json() == {"error": "invalid or missing Slack signature"}
-        assert st.core.questions == []
+@SHARED
+async def test_one_body_byte_changed_is_401_and_handler_not_run(st: Stack) -> None:
+    body = command("what is OP5")
+    headers = slack_headers(body, timestamp=int(NOW))
+    tampered = body.replace(b"OP5", b"OP6")
+    reply = await st.post("/slack/commands", content=tampered, headers=headers)
+    assert reply.status_code == 401
+    assert reply.json() == {"error": "invalid or missing Slack signature"}
+    assert st.core.questions == []
 
 
+@SHARED
 @pytest.mark.parametrize(("offset", "status"), [(301, 401), (-301, 401), (-299, 200),
                                                 (299, 200), (10_000_000, 401)])
-async def test_timestamp_window(offset: int, status: int) -> None:
-    async with running(clock=frozen) as st:
-        body = command("what is OP5")
-        reply = await st.post("/slack/commands", content=body,
-                              headers=slack_headers(body, timestamp=int(NOW) + offset))
-        assert reply.status_code == status
-        assert (st.core.questions == []) == (status == 401)
+async def test_timestamp_window(st: Stack, offset: int, status: int) -> None:
+    body = command("what is OP5")
+    reply = await st.post("/slack/commands", content=body,
+                          headers=slack_headers(body, timestamp=int(NOW) + offset))
+    assert reply.status_code == status
+    assert (st.core.questions == []) == (status == 401)
 
 
+@SHARED
 @pytest.mark.parametrize("missing", ["X-Slack-Signature", "X-Slack-Request-Timestamp", "both"])
-async def test_missing_header_is_401(missing: str) -> None:
-    async with running(clock=frozen) as st:
-        body = command("hello")
-        headers = slack_headers(body, timestamp=int(NOW))
-        for name in ("X-Slack-Signature", "X-Slack-Request-Timestamp"):
-            if missing in (name, "both"):
-                del headers[name]
-        reply = await st.post("/slack/commands", content=body, headers=headers)
-        assert reply.status_code == 401
-        assert st.core.questions == []
+async def test_missing_header_is_401(st: Stack, missing: str) -> None:
+    body = command("hello")
+    headers = slack_headers(body, timestamp=int(NOW))
+    for name in ("X-Slack-Signature", "X-Slack-Request-Timestamp"):
+        if missing in (name, "both"):
+            del headers[name]
+    reply = await st.post("/slack/commands", content=body, headers=headers)
+    assert reply.status_code == 401
+    assert st.core.questions == []
 
 
 @pytest.mark.parametrize("case", [str.lower, str.upper, str.title])
@@ -124,98 +147,98 @@ async def test_header_names_in_any_case(case: object) -> None:
         assert reply.status_code == 200
 
 
+@SHARED
 @pytest.mark.parametrize("timestamp", ["abc", "", "1.5", "-1", "+1700000000", "1e9",
                                        "\u0661\u0667\u0660\u0660"])
-async def test_malformed_timestamp_is_401_not_500(timestamp: str) -> None:
-    async with running(clock=frozen) as st:
-        body = command("hello")
-        headers = slack_headers(body, timestamp=int(NOW))
-        headers["X-Slack-Request-Timestamp"] = timestamp
-        reply = await st.post("/slack/commands", content=body,
-                              headers={k: v.encode() for k, v in headers.items()})
-        assert reply.status_code == 401
+async def test_malformed_timestamp_is_401_not_500(st: Stack, timestamp: str) -> None:
+    body = command("hello")
+    headers = slack_headers(body, timestamp=int(NOW))
+    headers["X-Slack-Request-Timestamp"] = timestamp
+    reply = await st.post("/slack/commands", content=body,
+                          headers={k: v.encode() for k, v in headers.items()})
+    assert reply.status_code == 401
 
 
+@SHARED
 @pytest.mark.parametrize("signature", [b"v0=\xff", b"v0=", b"", b"v1=abc", b"\xff" * 67])
-async def test_malformed_signature_is_401_not_500(signature: bytes) -> None:
-    async with running(clock=frozen) as st:
-        body = command("hello")
-        headers: dict[str, bytes] = {k: v.encode() for k, v in
-                                     slack_headers(body, timestamp=int(NOW)).items()}
-        headers["X-Slack-Signature"] = signature
-        reply = await st.post("/slack/commands", content=body, headers=headers)
-        assert reply.status_code == 401
+async def test_malformed_signature_is_401_not_500(st: Stack, signature: bytes) -> None:
+    body = command("hello")
+    headers: dict[str, bytes] = {k: v.encode() for k, v in
+                                 slack_headers(body, timestamp=int(NOW)).items()}
+    headers["X-Slack-Signature"] = signature
+    reply = await st.post("/slack/commands", content=body, headers=headers)
+    assert reply.status_code == 401
 
 
+@SHARED
 @pytest.mark.parametrize("path", ["/slack/commands", "/slack/events"])
-async def test_signed_non_utf8_body_is_400(path: str) -> None:
-    async with running(clock=frozen) as st:
-        body = b"text=\xff\xfe&team_id=T1"
-        reply = await st.post(path, content=body, headers=slack_headers(body, timestamp=int(NOW)))
-        assert reply.status_code == 400
-        assert st.core.questions == []
+async def test_signed_non_utf8_body_is_400(st: Stack, path: str) -> None:
+    body = b"text=\xff\xfe&team_id=T1"
+    reply = await st.post(path, content=body, headers=slack_headers(body, timestamp=int(NOW)))
+    assert reply.status_code == 400
+    assert st.core.questions == []
 
 
-async def test_signed_bad_percent_encoding_is_400() -> None:
-    async with running(clock=frozen) as st:
-        body = b"text=%ff%fe&team_id=T1"
-        reply = await st.post("/slack/commands", content=body,
-                              headers=slack_headers(body, timestamp=int(NOW)))
-        assert reply.status_code == 400
+@SHARED
+async def test_signed_bad_percent_encoding_is_400(st: Stack) -> None:
+    body = b"text=%ff%fe&team_id=T1"
+    reply = await st.post("/slack/commands", content=body,
+                          headers=slack_headers(body, timestamp=int(NOW)))
+    assert reply.status_code == 400
 
 
-async def test_malformed_json_unsigned_401_signed_400() -> None:
-    async with running(clock=frozen) as st:
-        body = b'{"type": "event_callback", '
-        unsigned = await st.post("/slack/events", content=body,
-                                 headers={"Content-Type": "application/json"})
-        assert unsigned.status_code == 401
-        signed = await st.post("/slack/events", content=body, headers=slack_headers(
-            body, timestamp=int(NOW), content_type="application/json"))
-        assert signed.status_code == 400
-        assert signed.json() == {"error": "malformed JSON"}
+@SHARED
+async def test_malformed_json_unsigned_401_signed_400(st: Stack) -> None:
+    body = b'{"type": "event_callback", '
+    unsigned = await st.post("/slack/events", content=body,
+                             headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 401
+    signed = await st.post("/slack/events", content=body, headers=slack_headers(
+        body, timestamp=int(NOW), content_type="application/json"))
+    assert signed.status_code == 400
+    assert signed.json() == {"error": "malformed JSON"}
 
 
+@SHARED
 @pytest.mark.parametrize("body", [b"[]", b"123", b'"x"', b"[" * 5000 + b"]" * 5000])
-async def test_signed_non_object_json_is_400(body: bytes) -> None:
-    async with running(clock=frozen) as st:
-        reply = await st.post("/slack/events", content=body, headers=slack_headers(
-            body, timestamp=int(NOW), content_type="application/json"))
-        assert reply.status_code == 400
+async def test_signed_non_object_json_is_400(st: Stack, body: bytes) -> None:
+    reply = await st.post("/slack/events", content=body, headers=slack_headers(
+        body, timestamp=int(NOW), content_type="application/json"))
+    assert reply.status_code == 400
 
 
-async def test_ssl_check_bad_signature_401_signed_200_empty() -> None:
-    async with running(clock=frozen) as st:
-        body = b"ssl_check=1&token=legacy"
-        bad = slack_headers(body, timestamp=int(NOW), secret="wrong")
-        assert (await st.post("/slack/commands", content=body, headers=bad)).status_code == 401
-        good = await st.post("/slack/commands", content=body,
-                             headers=slack_headers(body, timestamp=int(NOW)))
-        assert good.status_code == 200
-        assert good.content == b""
-        assert st.core.questions == []
+@SHARED
+async def test_ssl_check_bad_signature_401_signed_200_empty(st: Stack) -> None:
+    body = b"ssl_check=1&token=legacy"
+    bad = slack_headers(body, timestamp=int(NOW), secret="wrong")
+    assert (await st.post("/slack/commands", content=body, headers=bad)).status_code == 401
+    good = await st.post("/slack/commands", content=body,
+                         headers=slack_headers(body, timestamp=int(NOW)))
+    assert good.status_code == 200
+    assert good.content == b""
+    assert st.core.questions == []
 
 
-async def test_url_verification_echoes_challenge_only_when_signed() -> None:
-    async with running(clock=frozen) as st:
-        body = json_body({"type": "url_verification", "challenge": "c-123", "token": "t"})
-        unsigned = await st.post("/slack/events", content=body,
-                                 headers={"Content-Type": "application/json"})
-        assert unsigned.status_code == 401
-        assert b"c-123" not in unsigned.content
-        signed = await st.post("/slack/events", content=body, headers=slack_headers(
-            body, timestamp=int(NOW), content_type="application/json"))
-        assert signed.status_code == 200
-        assert signed.json() == {"challenge": "c-123"}
+@SHARED
+async def test_url_verification_echoes_challenge_only_when_signed(st: Stack) -> None:
+    body = json_body({"type": "url_verification", "challenge": "c-123", "token": "t"})
+    unsigned = await st.post("/slack/events", content=body,
+                             headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 401
+    assert b"c-123" not in unsigned.content
+    signed = await st.post("/slack/events", content=body, headers=slack_headers(
+        body, timestamp=int(NOW), content_type="application/json"))
+    assert signed.status_code == 200
+    assert signed.json() == {"challenge": "c-123"}
 
 
-async def test_two_mb_body_is_413_even_when_signed() -> None:
-    async with running(clock=frozen) as st:
-        body = command("x" * 2_000_000)
-        for headers in (slack_headers(body, timestamp=int(NOW)), {"X-Slack-Signature": "v0=00"}):
-            reply = await st.post("/slack/commands", content=body, headers=headers)
-            assert reply.status_code == 413
-        assert st.core.questions == []
+@SHARED
+async def test_two_mb_body_is_413_even_when_signed(st: Stack) -> None:
+    body = command("x" * 2_000_000)
+    for headers in (slack_headers(body, timestamp=int(NOW)), {"X-Slack-Signature": "v0=00"}):
+        reply = await st.post("/slack/commands", content=body, headers=headers)
+        assert reply.status_code == 413
+    assert st.core.questions == []
 
 
 async def test_oversized_declared_body_is_refused_before_it_is_read() -> None:
@@ -248,76 +271,76 @@ async def test_chunked_body_over_limit_is_413() -> None:
 
 # -- slash commands --------------------------------------------------------------------------
 
-async def test_slash_command_answers_with_blocks_ephemeral_by_default() -> None:
-    async with running(clock=frozen) as st:
+@SHARED
+async def test_slash_command_answers_with_blocks_ephemeral_by_default(st: Stack) -> None:
+    body = command("what is OP5")
+    reply = await st.post("/slack/commands", content=body,
+                          headers=slack_headers(body, timestamp=int(NOW)))
+    data = reply.json()
+    assert reply.status_code == 200
+    assert data["response_type"] == "ephemeral"
+    assert data["text"] == "You asked: what is OP5"
+    assert data["blocks"][0]["text"]["text"] == "You asked: what is OP5"
+    assert any("OP5" in str(b) for b in data["blocks"][1:])
+
+
+@SHARED
+async def test_public_flag_and_config_make_answers_in_channel(st: Stack) -> None:
+    body = command("--public what is OP5")
+    data = (await st.post("/slack/commands", content=body,
+                          headers=slack_headers(body, timestamp=int(NOW)))).json()
+    assert data["response_type"] == "in_channel"
+    assert st.core.questions == ["what is OP5"]
+    async with running(clock=frozen, slack_public=True) as public:
         body = command("what is OP5")
-        reply = await st.post("/slack/commands", content=body,
-                              headers=slack_headers(body, timestamp=int(NOW)))
-        data = reply.json()
-        assert reply.status_code == 200
-        assert data["response_type"] == "ephemeral"
-        assert data["text"] == "You asked: what is OP5"
-        assert data["blocks"][0]["text"]["text"] == "You asked: what is OP5"
-        assert any("OP5" in str(b) for b in data["blocks"][1:])
-
-
-async def test_public_flag_and_config_make_answers_in_channel() -> None:
-    async with running(clock=frozen) as st:
-        body = command("--public what is OP5")
-        data = (await st.post("/slack/commands", content=body,
-                              headers=slack_headers(body, timestamp=int(NOW)))).json()
-        assert data["response_type"] == "in_channel"
-        assert st.core.questions == ["what is OP5"]
-    async with running(clock=frozen, slack_public=True) as st:
-        body = command("what is OP5")
-        data = (await st.post("/slack/commands", content=body,
-                              headers=slack_headers(body, timestamp=int(NOW)))).json()
+        data = (await public.post("/slack/commands", content=body,
+                                  headers=slack_headers(body, timestamp=int(NOW)))).json()
         assert data["response_type"] == "in_channel"
 
 
+@SHARED
 @pytest.mark.parametrize("text", ["", "   ", "\t\n"])
-async def test_empty_slash_text_gets_usage_hint(text: str) -> None:
-    async with running(clock=frozen) as st:
-        body = command(text)
-        data = (await st.post("/slack/commands", content=body,
-                              headers=slack_headers(body, timestamp=int(NOW)))).json()
-        shown = data["text"] + str(data["blocks"])
-        assert "Please ask a question" in shown
-        assert HELP in shown
-        assert "What does operative paragraph 5 ask?" in shown
+async def test_empty_slash_text_gets_usage_hint(st: Stack, text: str) -> None:
+    body = command(text)
+    data = (await st.post("/slack/commands", content=body,
+                          headers=slack_headers(body, timestamp=int(NOW)))).json()
+    shown = data["text"] + str(data["blocks"])
+    assert "Please ask a question" in shown
+    assert HELP in shown
+    assert "What does operative paragraph 5 ask?" in shown
 
 
-async def test_answers_quoting_mentions_and_links_are_escaped() -> None:
-    core = ScriptedCore()
+@SHARED
+async def test_answers_quoting_mentions_and_links_are_escaped(st: Stack) -> None:
+    core = st.core
     nasty = "Hey <!channel> and <@U1> see <http://x|y> & <!here>"
     core.replies["q"] = plain_answer("q", nasty, quote="<!everyone> <@U2|bob> <mailto:a@b|c>")
-    async with running(core=core, clock=frozen) as st:
-        body = command("q")
-        data = (await st.post("/slack/commands", content=body,
-                              headers=slack_headers(body, timestamp=int(NOW)))).json()
-        everything = data["text"] + str(data["blocks"])
-        for bad in ("<!channel>", "<@U1>", "<http://x|y>", "<!here>", "<!everyone>", "<@U2",
-                    "<mailto"):
-            assert bad not in everything
-        assert "&lt;!channel&gt;" in data["text"]
-        assert "&lt;@U1&gt;" in data["blocks"][0]["text"]["text"]
-        assert "&amp;" in data["text"]
+    body = command("q")
+    data = (await st.post("/slack/commands", content=body,
+                          headers=slack_headers(body, timestamp=int(NOW)))).json()
+    everything = data["text"] + str(data["blocks"])
+    for bad in ("<!channel>", "<@U1>", "<http://x|y>", "<!here>", "<!everyone>", "<@U2",
+                "<mailto"):
+        assert bad not in everything
+    assert "&lt;!channel&gt;" in data["text"]
+    assert "&lt;@U1&gt;" in data["blocks"][0]["text"]["text"]
+    assert "&amp;" in data["text"]
 
 
-async def test_fifty_kb_answer_goes_into_blocks_of_at_most_3000() -> None:
-    core = ScriptedCore()
+@SHARED
+async def test_fifty_kb_answer_goes_into_blocks_of_at_most_3000(st: Stack) -> None:
+    core = st.core
     long_text = "\n\n".join(f"Paragraph {i} " + "word & <x> " * 45 for i in range(100))
     assert len(long_text) > 50_000
     core.replies["long"] = plain_answer("long", long_text)
-    async with running(core=core, clock=frozen) as st:
-        body = command("long")
-        data = (await st.post("/slack/commands", content=body,
-                              headers=slack_headers(body, timestamp=int(NOW)))).json()
-        sections = [b["text"]["text"] for b in data["blocks"] if b["type"] == "section"]
-        assert len(sections) > 10
-        assert all(len(s) <= 3000 for s in sections)
-        assert len(data["blocks"]) <= 50
-        assert len(data["text"]) <= 3000
+    body = command("long")
+    data = (await st.post("/slack/commands", content=body,
+                          headers=slack_headers(body, timestamp=int(NOW)))).json()
+    sections = [b["text"]["text"] for b in data["blocks"] if b["type"] == "section"]
+    assert len(sections) > 10
+    assert all(len(s) <= 3000 for s in sections)
+    assert len(data["blocks"]) <= 50
+    assert len(data["text"]) <= 3000
 
 
 async def test_slow_answer_is_acknowledged_then_posted_to_response_url() -> None:
@@ -339,11 +362,8 @@ async def test_slow_answer_is_acknowledged_then_posted_to_response_url() -> None
 
 # -- Events API ------------------------------------------------------------------------------
 
-async def post_event(st: object, payload: dict[str, object], retry: int | None = None) -> int:
+async def post_event(st: Stack, payload: dict[str, object], retry: int | None = None) -> int:
     """Send a signed event; return the status."""
-    from tests.fakes.web_harness import Stack
-
-    assert isinstance(st, Stack)
     body = json_body(payload)
     headers = slack_headers(body, timestamp=int(NOW), content_type="application/json")
     if retry is not None:
@@ -352,74 +372,71 @@ async def post_event(st: object, payload: dict[str, object], retry: int | None =
     return (await st.post("/slack/events", content=body, headers=headers)).status_code
 
 
-async def answered_sentinel(st: object) -> None:
+async def answered_sentinel(st: Stack) -> None:
     """Send one more event (in channel CS) and wait for its answer.
 
     Ignored and duplicate events are dropped before any task starts, and the core runs
     questions in order on one thread, so once the sentinel is answered anything wrongly
     accepted earlier would already show in the core's questions.
     """
-    from tests.fakes.web_harness import Stack
-
-    assert isinstance(st, Stack)
-    assert await post_event(st, event("sentinel", "EvSentinel", channel="CS")) == 200
+    assert await post_event(st, event("sentinel", channel="CS")) == 200
     async with asyncio.timeout(5):
         while not any(c.params.get("channel") == "CS"
                       for c in st.slack.calls_of("chat.postMessage")):
             await asyncio.sleep(0.01)
 
 
-async def test_app_mention_answered_with_chat_post_message() -> None:
-    async with running(clock=frozen) as st:
-        assert await post_event(st, event("what is OP5")) == 200
-        (call,) = await st.slack.wait_for("chat.postMessage")
-        assert call.params["channel"] == "C1"
-        assert call.params["text"] == "You asked: what is OP5"
-        assert call.params["blocks"]
-        assert call.authorization == "Bearer xoxb-test-token"
-        assert st.core.questions == ["what is OP5"]
+@SHARED
+async def test_app_mention_answered_with_chat_post_message(st: Stack) -> None:
+    assert await post_event(st, event("what is OP5")) == 200
+    (call,) = await st.slack.wait_for("chat.postMessage")
+    assert call.params["channel"] == "C1"
+    assert call.params["text"] == "You asked: what is OP5"
+    assert call.params["blocks"]
+    assert call.authorization == "Bearer xoxb-test-token"
+    assert st.core.questions == ["what is OP5"]
 
 
-async def test_mention_in_a_thread_is_answered_in_the_thread() -> None:
-    async with running(clock=frozen) as st:
-        await post_event(st, event("q", thread_ts="1.0"))
-        (call,) = await st.slack.wait_for("chat.postMessage")
-        assert call.params["thread_ts"] == "1.0"
+@SHARED
+async def test_mention_in_a_thread_is_answered_in_the_thread(st: Stack) -> None:
+    await post_event(st, event("q", thread_ts="1.0"))
+    (call,) = await st.slack.wait_for("chat.postMessage")
+    assert call.params["thread_ts"] == "1.0"
 
 
-async def test_direct_message_answered_channel_message_ignored() -> None:
-    async with running(clock=frozen) as st:
-        await post_event(st, event("dm q", "Ev2", type="message", channel_type="im",
-                                   channel="D1", text="dm q"))
-        await post_event(st, event("chan q", "Ev3", type="message", channel_type="channel",
-                                   text="chan q"))
-        await answered_sentinel(st)
-        channels = {c.params["channel"] for c in st.slack.calls_of("chat.postMessage")}
-        assert channels == {"D1", "CS"}
-        assert st.core.questions == ["dm q", "sentinel"]
+@SHARED
+async def test_direct_message_answered_channel_message_ignored(st: Stack) -> None:
+    await post_event(st, event("dm q", "Ev2", type="message", channel_type="im",
+                               channel="D1", text="dm q"))
+    await post_event(st, event("chan q", "Ev3", type="message", channel_type="channel",
+                               text="chan q"))
+    await answered_sentinel(st)
+    channels = {c.params["channel"] for c in st.slack.calls_of("chat.postMessage")}
+    assert channels == {"D1", "CS"}
+    assert st.core.questions == ["dm q", "sentinel"]
 
 
-async def test_same_event_id_retried_gives_one_answer() -> None:
-    async with running(clock=frozen) as st:
-        payload = event("what is OP5", "EvSame")
-        assert await post_event(st, payload) == 200
-        for retry in (1, 2, 3):
-            assert await post_event(st, payload, retry=retry) == 200
-        await answered_sentinel(st)
-        assert len(st.slack.calls_of("chat.postMessage")) == 2
-        assert st.core.questions == ["what is OP5", "sentinel"]
+@SHARED
+async def test_same_event_id_retried_gives_one_answer(st: Stack) -> None:
+    payload = event("what is OP5", "EvSame")
+    assert await post_event(st, payload) == 200
+    for retry in (1, 2, 3):
+        assert await post_event(st, payload, retry=retry) == 200
+    await answered_sentinel(st)
+    assert len(st.slack.calls_of("chat.postMessage")) == 2
+    assert st.core.questions == ["what is OP5", "sentinel"]
 
 
-async def test_retry_after_failed_post_is_answered() -> None:
-    async with running(clock=frozen) as st:
-        st.slack.fail("chat.postMessage")
-        payload = event("q", "EvFail")
-        await post_event(st, payload)
-        await st.slack.wait_for("chat.postMessage")
-        await st.slack.settle()
-        await post_event(st, payload, retry=1)
-        calls = await st.slack.wait_for("chat.postMessage", count=2)
-        assert len(calls) == 2
+@SHARED
+async def test_retry_after_failed_post_is_answered(st: Stack) -> None:
+    st.slack.fail("chat.postMessage")
+    payload = event("q", "EvFail")
+    await post_event(st, payload)
+    await st.slack.wait_for("chat.postMessage")
+    await st.slack.settle()
+    await post_event(st, payload, retry=1)
+    calls = await st.slack.wait_for("chat.postMessage", count=2)
+    assert len(calls) == 2
 
 
 @pytest.mark.parametrize("fields", [
@@ -430,28 +447,28 @@ async def test_retry_after_failed_post_is_answered() -> None:
     {"type": "message", "channel_type": "im", "subtype": "message_changed"},
     {"bot_profile": {"id": "B1"}},
 ])
-async def test_bot_own_messages_get_no_reply(fields: dict[str, object]) -> None:
-    async with running(clock=frozen) as st:
-        assert await post_event(st, event("q", **fields)) == 200
-        await answered_sentinel(st)
-        assert len(st.slack.calls_of("chat.postMessage")) == 1
-        assert st.core.questions == ["sentinel"]
+@SHARED
+async def test_bot_own_messages_get_no_reply(st: Stack, fields: dict[str, object]) -> None:
+    assert await post_event(st, event("q", **fields)) == 200
+    await answered_sentinel(st)
+    assert len(st.slack.calls_of("chat.postMessage")) == 1
+    assert st.core.questions == ["sentinel"]
 
 
-async def test_events_route_answers_mentions_with_escaping() -> None:
-    core = ScriptedCore()
+@SHARED
+async def test_events_route_answers_mentions_with_escaping(st: Stack) -> None:
+    core = st.core
     core.replies["q"] = plain_answer("q", "see <!channel> <@U1>")
-    async with running(core=core, clock=frozen) as st:
-        await post_event(st, event("q"))
-        (call,) = await st.slack.wait_for("chat.postMessage")
-        assert "<!channel>" not in str(call.params)
-        assert "<@U1>" not in str(call.params)
+    await post_event(st, event("q"))
+    (call,) = await st.slack.wait_for("chat.postMessage")
+    assert "<!channel>" not in str(call.params)
+    assert "<@U1>" not in str(call.params)
 
 
-async def test_other_event_types_acknowledged() -> None:
-    async with running(clock=frozen) as st:
-        assert await post_event(st, {"type": "app_rate_limited", "minute_rate_limited": 1}) == 200
-        assert await post_event(st, {"type": "event_callback", "event": "x"}) == 200
+@SHARED
+async def test_other_event_types_acknowledged(st: Stack) -> None:
+    assert await post_event(st, {"type": "app_rate_limited", "minute_rate_limited": 1}) == 200
+    assert await post_event(st, {"type": "event_callback", "event": "x"}) == 200
 
 
 async def test_slack_routes_disabled_without_secret() -> None:

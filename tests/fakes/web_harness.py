@@ -213,6 +213,16 @@ class Stack:
         return await self.client.get(self.server.url + path, **kwargs)
 
 
+def cleared(stack: Stack) -> Stack:
+    """A shared stack with the records one test looks at (questions, replies, calls) reset."""
+    stack.core.questions.clear()
+    stack.core.contexts.clear()
+    stack.core.replies.clear()
+    stack.core.delay = 0.0
+    stack.slack.calls.clear()
+    return stack
+
+
 @asynccontextmanager
 async def running(core: Any = None, env: Mapping[str, str] | None = None,
                   clock: Callable[[], float] = time.time, telegram_app: Any = None,
