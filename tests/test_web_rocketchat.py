@@ -113,7 +113,9 @@ async def test_redelivered_message_id_answered_once(st: Stack) -> None:
 @SHARED
 async def test_eight_thousand_character_answer_in_pieces_of_5000(st: Stack) -> None:
     core = st.core
-    core.replies[" long"] = plain_answer("long", ("word\U0001f600 " * 1400).strip())
+    text = ("word\U0001f600 " * 1400)[:8000]
+    assert len(text) == 8000
+    core.replies[" long"] = plain_answer("long", text)
     data = (await st.post("/rocketchat", json=hook("!ask long"))).json()
     pieces = [data["text"]] + [a["text"] for a in data.get("attachments", [])]
     assert len(pieces) >= 2

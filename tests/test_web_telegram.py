@@ -164,7 +164,9 @@ async def test_user_html_is_escaped(tg: TG) -> None:
 async def test_long_answers_with_emoji_at_the_cut_fit_4096(tg: TG, size: int) -> None:
     st, fake = tg
     core = st.core
-    text = "a" * 4094 + "\U0001f600" * ((size - 4094) // 2)
+    # the emoji's two UTF-16 units straddle unit 4096
+    text = "a" * 4095 + "\U0001f600" * ((size - 4095) // 2) + "a" * ((size - 4095) % 2)
+    assert utf16_len(text) == size
     core.replies["long"] = plain_answer("long", text)
     await send(st, text_update("long", update_id=uid()))
     await answered_sentinel(st, fake)
