@@ -192,6 +192,7 @@ async def test_webhook_url_registered_with_secret_at_start() -> None:
         (call,) = fake.calls_of("setWebhook")
         assert call.params["url"] == "https://bot.example.org/telegram"
         assert call.params["secret_token"] == TELEGRAM_SECRET
+        assert call.params["allowed_updates"] == ["message", "inline_query", "callback_query"]
         assert fake.calls_of("setMyCommands")
 
 

@@ -22,12 +22,14 @@ class TelegramWebhook:
     """Checks the secret header in constant time, parses strictly, queues each update once."""
 
     def __init__(self, application: Any, secret: str, max_body: int, seen: SeenSet,
-                 webhook_url: str | None = None) -> None:
+                 webhook_url: str | None = None,
+                 allowed_updates: list[str] | None = None) -> None:
         self._app = application
         self._secret = secret
         self._max_body = max_body
         self._seen = seen
         self._webhook_url = webhook_url
+        self._allowed_updates = allowed_updates
         self.ready = False
 
     async def start(self) -> None:
@@ -38,7 +40,7 @@ class TelegramWebhook:
                 await self._app.post_init(self._app)
             if self._webhook_url:
                 await self._app.bot.set_webhook(url=self._webhook_url, secret_token=self._secret,
-                                                allowed_updates=Update.ALL_TYPES)
+                                                allowed_updates=self._allowed_updates)
                 log.info("Telegram webhook set to %s", self._webhook_url)
             await self._app.start()
         except TelegramError as exc:
