@@ -356,6 +356,7 @@ def _targets(med: dict[tuple[str, int], Run]) -> list[str]:
     worst_ratio = min(med[(ANSWERS.name, c)].rps / med[(CEILING.name, c)].rps for c in CONNECTIONS)
     p99_ratio = med[(ANSWERS.name, top)].p99 / med[(CEILING.name, top)].p99
     errors = sum(run.errors for run in med.values())
+    requests = sum(run.requests for run in med.values())
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "**not met**"
@@ -367,7 +368,8 @@ def _targets(med: dict[tuple[str, int], Run]) -> list[str]:
         f"| {verdict(worst_ratio >= TARGET_RATIO)} |",
         f"| answers' p99 at {top} connections ≤ {TARGET_P99:.0f}x the ceiling's | {p99_ratio:.1f}x "
         f"| {verdict(p99_ratio <= TARGET_P99)} |",
-        f"| zero errors (non-2xx, socket errors, timeouts) | {errors} | {verdict(errors == 0)} |",
+        f"| zero errors (non-2xx, socket errors, timeouts) | {errors} of {requests:,} requests "
+        f"| {verdict(errors == 0)} |",
     ]
 
 
