@@ -377,3 +377,61 @@ async def test_telegram_webhook_route_any_text(telegram_stack: tuple[Stack, Fake
         for call in fake.calls_of("sendMessage")[before:]:
             assert call.status == 200, call.result  # the fake answers 400 to HTML Telegram would refuse
         assert calls[before].text.strip()
+
+
+ANY_ROUTE = ["/slack/commands", "/slack/events", "/mattermost", "/rocketchat", "/telegram", "/healthz", "/metrics",
+             "/", "/nope", "/slack", "/telegram/x"]
+CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain", "multipart/form-data", ""]
+
+
+@ROUTE_SETTINGS
+@given(path=st.sampled_from(ANY_ROUTE), method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]),
+       body=st.one_of(st.binary(max_size=2_000), nasty_text().map(lambda s: s.encode("utf-8")[:70_000])),
+       content_type=st.sampled_from(CONTENT_TYPES))
+async def test_any_bytes_with_valid_credentials_to_any_route_never_5xx(
+        telegram_stack: tuple[Stack, FakeTelegramAPI], path: str, method: str, body: bytes, content_type: str,
+) -> None:
+    st_, _fake = telegram_stack
+    headers = {**slack_headers(body, content_type=content_type), "Authorization": f"Token {MATTERMOST_TOKEN}",
+               "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    if not content_type:
+        del headers["Content-Type"]
+    reply = await st_.client.request(method, st_.server.url + path, content=body, headers=headers)
+    assert reply.status_code < 500, (reply.status_code, reply.text[:300])
+    if reply.status_code >= 400:
+        assert reply.json()["error"]
+    assert st_.server.alive
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False) | st.text(UNICODE, max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20)
+update_like = st.fixed_dictionaries(
+    {"update_id": st.integers(-5, 2**40)},
+    optional={"message": json_values | st.fixed_dictionaries({"message_id": json_values, "date": json_values,
+                                                               "chat": json_values, "text": json_values}),
+              "callback_query": json_values, "inline_query": json_values, "edited_message": json_values})
+event_like = st.fixed_dictionaries(
+    {"type": st.sampled_from(["event_callback", "url_verification", "app_rate_limited", ""])},
+    optional={"event": json_values | st.fixed_dictionaries({"type": json_values, "user": json_values,
+                                                             "channel": json_values, "text": json_values}),
+              "event_id": json_values, "challenge": json_values, "authorizations": json_values})
+
+
+@ROUTE_SETTINGS
+@given(path_and_body=st.one_of(st.tuples(st.just("/telegram"), update_like),
+                               st.tuples(st.just("/slack/events"), event_like),
+                               st.tuples(st.just("/rocketchat"), st.dictionaries(st.text(max_size=10), json_values)
+                                         .map(lambda d: {**d, "token": ROCKETCHAT_TOKEN})),
+                               st.tuples(st.sampled_from(["/telegram", "/slack/events", "/rocketchat"]), json_values)))
+async def test_any_json_with_valid_credentials_never_5xx(
+        telegram_stack: tuple[Stack, FakeTelegramAPI], path_and_body: tuple[str, Any]) -> None:
+    st_, _fake = telegram_stack
+    path, data = path_and_body
+    body = json.dumps(data).encode()
+    headers = {**slack_headers(body, content_type="application/json"),
+               "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    reply = await st_.client.post(st_.server.url + path, content=body, headers=headers)
+    assert reply.status_code < 500, (path, data, reply.status_code, reply.text[:300])
+    assert st_.server.alive
