@@ -6,8 +6,9 @@ No channel, network or event-loop code lives here; every frontend calls `Core.an
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 import retrieval
@@ -87,7 +88,10 @@ class Core:
                                  float(a.get("related_ratio", 0.6)), int(a.get("quote_chars", 260)),
                                  int(a.get("max_question_chars", 1000)), int(r.get("top_k", 3)))
         # Answers are pure functions of the cleaned question: repeated questions cost a dict lookup.
-        self._cached = lru_cache(maxsize=int(a.get("cache_size", 4096)))(self._answer_uncached)
+        # The lock matters because web channels read the memo inline and fill it from a worker thread.
+        self._memo: OrderedDict[str, Answer] = OrderedDict()
+        self._memo_size = int(a.get("cache_size", 4096))
+        self._memo_lock = threading.Lock()
         spans = {cid: [(seg.start, seg.end) for seg in segs] for cid, segs in self.segments.items()}
         self.structure = read_structure(document, self.searcher, self.templates, spans)
         self.structured = StructuredAnswers(document, analyzer, self.templates, self.structure,
@@ -97,7 +101,7 @@ class Core:
     def answer(self, question: str, context: Context | None = None) -> Answer:
         """Answer one question about the resolution; never raises for any input string."""
         if len(question) > self.limits.max_question_chars * 4:
-            return self._invalid(question[:200], "too_long", len(question))
+            return self._invalid(clean_text(question[:200]), "too_long", len(question))
         text = clean_text(question)
         if not text or not any(ch.isalnum() for ch in text):
             return self._invalid(text, "empty", 0)
@@ -106,11 +110,29 @@ class Core:
         answer = self._follow_up(text, context.last) if context is not None else None
         if answer is not None:
             return self._with_links(answer)
-        return self._cached(text)
+        return self._memoised(text)
 
-    def _answer_uncached(self, text: str) -> Answer:
-        """The context-free answer to a cleaned question (memoised per Core in ``_cached``)."""
-        return self._with_links(self._fresh(text))
+    def ready_answer(self, question: str, context: Context | None = None) -> Answer | None:
+        """The answer if it is already memoised (no work done), else None: lets async callers stay inline."""
+        text = clean_text(question[: self.limits.max_question_chars + 1])
+        if context is not None and self._is_follow_up(text):
+            return None
+        with self._memo_lock:
+            return self._memo.get(text)
+
+    def _memoised(self, text: str) -> Answer:
+        """The context-free answer to a cleaned question, computed once per process (LRU-bounded)."""
+        with self._memo_lock:
+            hit = self._memo.get(text)
+            if hit is not None:
+                self._memo.move_to_end(text)
+                return hit
+        answer = self._with_links(self._fresh(text))
+        with self._memo_lock:
+            self._memo[text] = answer
+            while len(self._memo) > self._memo_size:
+                self._memo.popitem(last=False)
+        return answer
 
     def _fresh(self, text: str) -> Answer:
         """An answer that needs no conversation context."""
@@ -154,6 +176,9 @@ class Core:
         return self._with_links(self.structured.timeline("timeline" if year is None else f"timeline {year}", year))
 
     # ----- follow-ups ------------------------------------------------------------------------
+    def _is_follow_up(self, text: str) -> bool:
+        return any(p.search(text) for p in self.templates.follow_ups.values())
+
     def _follow_up(self, text: str, last: Answer) -> Answer | None:
         """'more', 'show the full paragraph', 'and paragraph 13?', 'what about the OSCE?'."""
         patterns = self.templates.follow_ups

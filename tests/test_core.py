@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.context import Context
 from bot.core import Core
 
 
@@ -116,3 +117,16 @@ def test_context_free_answers_are_memoised(core: Core) -> None:
 def test_how_many_without_a_figure_is_not_found(core: Core) -> None:
     answer = core.answer("how many people are trafficked every year?")
     assert not answer.found and "no figure" in answer.text
+
+
+def test_ready_answer_only_returns_memoised_answers(core: Core) -> None:
+    question = "who is invited to observe the World Day?"
+    assert core.ready_answer(question + " (fresh)") is None
+    answer = core.answer(question)
+    assert core.ready_answer(question) is answer
+    assert core.ready_answer("more", Context(last=answer)) is None  # a follow-up depends on context
+
+
+def test_too_long_question_is_cleaned_in_the_echo(core: Core) -> None:
+    answer = core.answer("\x1b[31m" + "x" * 5000)
+    assert answer.error == "too_long" and "\x1b" not in answer.question

@@ -9,6 +9,7 @@ Every wait is bounded; no timings are asserted.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import select
@@ -166,6 +167,17 @@ async def test_slack_post_message_gives_up_after_the_bound_then_slack_retry_answ
         assert len(st.slack.calls_of("chat.postMessage")) == 1
 
 
+_FRESH = itertools.count(5)
+
+
+def fresh_question() -> str:
+    """"when is World Day", spelled so that no earlier test has memoised it ("?????", "??????", ...).
+
+    A memoised answer is returned inline, so only a fresh question exercises the response_url path.
+    """
+    return "when is World Day" + "?" * next(_FRESH)
+
+
 def slash(question: str, response_url: str) -> bytes:
     """A slash command whose late answer goes to ``response_url``."""
     return urlencode({"team_id": "T1", "channel_id": "C1", "user_id": "U1", "command": "/resbot",
@@ -177,7 +189,7 @@ async def test_response_url_post_retried_then_answered_once(core: Core, faults: 
     async with slack_stack(core) as st:
         st.slack.script = list(faults)
         name = "-".join(faults)
-        reply = await st.post("/slack/commands", slash("when is World Day?", st.slack.response_url(name)),
+        reply = await st.post("/slack/commands", slash(fresh_question(), st.slack.response_url(name)),
                               "application/x-www-form-urlencoded")
         assert reply.status_code == 200  # acknowledged at once (sync window 0 s), answer follows
         (call,) = await st.slack.wait_for(f"response:{name}", timeout=WAIT)
@@ -192,7 +204,7 @@ async def test_response_url_gives_up_after_the_bound_or_at_once_on_4xx(
         core: Core, caplog: pytest.LogCaptureFixture, faults: tuple[str, ...], tries: int) -> None:
     async with slack_stack(core) as st:
         st.slack.script = list(faults)
-        await st.post("/slack/commands", slash("when is World Day?", st.slack.response_url("gone")),
+        await st.post("/slack/commands", slash(fresh_question(), st.slack.response_url("gone")),
                       "application/x-www-form-urlencoded")
         await logged(caplog, "response_url post failed")
         assert st.slack.failed("response:gone") == list(faults)[:tries]

@@ -60,6 +60,10 @@ class GatedCore:
         self.gate.wait(timeout=20)
         return self.core.answer(text, context=context)
 
+    def ready_answer(self, text: str, context: Context | None = None) -> Answer | None:
+        """Nothing is ready before the gate opens: every request waits in answer()."""
+        return None
+
     def help_text(self) -> str:
         """The real help text."""
         return self.core.help_text()

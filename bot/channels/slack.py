@@ -133,6 +133,9 @@ class SlackRoutes:
         public = public or self._settings.public_default
         response_type = "in_channel" if public else "ephemeral"
         key = ":".join(["slack", *(form.get(k, "") for k in ("team_id", "channel_id", "user_id"))])
+        ready = self._answerer.ready("slack", key, text)
+        if ready is not None:
+            return JSONResponse({"response_type": response_type, **self._render(ready)})
         task = asyncio.ensure_future(self._answerer.ask("slack", key, text))
         done, _ = await asyncio.wait({task}, timeout=self._settings.sync_seconds)
         response_url = form.get("response_url", "")

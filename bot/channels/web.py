@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -302,6 +303,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     host, port = _host(config, args), _port(config, args)
+    # python-telegram-bot 22 warns on every 429 unless told to use timedelta values (webhook route).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     app = create_app(config, get_core(config))
     # The loaded core is ~100k long-lived objects; a full collection over them stalls every request
     # for ~50 ms (the answers' p99). Freezing them keeps later collections to new objects only.

@@ -27,6 +27,9 @@ class AnswerCore(Protocol):
     def answer(self, text: str, context: Context | None = None) -> Answer:
         """Answer one question, optionally as a follow-up."""
 
+    def ready_answer(self, text: str, context: Context | None = None) -> Answer | None:
+        """The answer if the core has it memoised already, without doing any work."""
+
     def help_text(self) -> str:
         """What the bot does and how to ask."""
 
@@ -168,7 +171,7 @@ class SeenSet:
 
 
 class Answerer:
-    """Runs the core on one dedicated thread, keeps follow-up context, records metrics."""
+    """Runs the core on one dedicated thread (memoised answers inline), keeps context, records metrics."""
 
     def __init__(self, core: AnswerCore, metrics: Metrics, store: ContextStore,
                  executor: Executor) -> None:
@@ -177,15 +180,31 @@ class Answerer:
         self._store = store
         self._executor = executor
 
+    def ready(self, platform: str, key: str | None, text: str) -> Answer | None:
+        """The answer when the core has it memoised (a dict lookup, cheaper inline than a thread hop)."""
+        context = self._store.get(key) if key else None
+        start = time.perf_counter()
+        answer = self.core.ready_answer(text, context)
+        if answer is not None:
+            self._record(platform, key, answer, time.perf_counter() - start)
+        return answer
+
     async def ask(self, platform: str, key: str | None, text: str) -> Answer:
         """Answer ``text`` for ``platform``, as a follow-up within conversation ``key``."""
+        ready = self.ready(platform, key, text)
+        if ready is not None:
+            return ready
         context = self._store.get(key) if key else None
         loop = asyncio.get_running_loop()
         answer, seconds = await loop.run_in_executor(self._executor, self._timed, text, context)
+        self._record(platform, key, answer, seconds)
+        return answer
+
+    def _record(self, platform: str, key: str | None, answer: Answer, seconds: float) -> None:
+        """Metrics, and the answer as context for the conversation's next follow-up."""
         self._metrics.answer(platform, seconds, answer.found, answer.usable)
         if key and answer.found:
             self._store.put(key, Context(last=answer))
-        return answer
 
     def _timed(self, text: str, context: Context | None) -> tuple[Answer, float]:
         """Call the core and time it (runs on the executor thread)."""

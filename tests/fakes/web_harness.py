@@ -66,6 +66,10 @@ class ScriptedCore:
             return Answer(text, False, "error", "That question is too long.", error="too_long")
         return plain_answer(text, f"You asked: {cleaned}")
 
+    def ready_answer(self, text: str, context: Context | None = None) -> Answer | None:
+        """Never memoised: every question goes through answer() (and its delay)."""
+        return None
+
     def help_text(self) -> str:
         """Help text."""
         return HELP
