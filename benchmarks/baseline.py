@@ -13,9 +13,9 @@ from rank_bm25 import BM25Okapi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import load_config  # noqa: E402
-from bot.evaluate import load_cases  # noqa: E402
-from retrieval.parse import load_document  # noqa: E402
+from bot.config import load_config
+from bot.evaluate import load_cases
+from retrieval.parse import load_document
 
 
 def main() -> None:

@@ -55,11 +55,16 @@ def latency(core: Core) -> dict[str, float]:
             "mean": statistics.fmean(samples)}
 
 
+def with_settings(config: Config, section: str, **values: object) -> Config:
+    """A copy of ``config`` with some settings of one section replaced."""
+    data = copy.deepcopy(dict(config.data))
+    data[section] = {**data[section], **values}
+    return Config(data=data, root=config.root, environ=config.environ)
+
+
 def build_time(config: Config) -> float:
     """Median seconds to build the Core with no disk cache."""
-    data = copy.deepcopy(dict(config.data))
-    data["retrieval"] = {**data["retrieval"], "cache_dir": ""}
-    uncached = Config(data=data, root=config.root, environ=config.environ)
+    uncached = with_settings(config, "retrieval", cache_dir="")
     times = []
     for _ in range(3):
         start = time.perf_counter()
@@ -88,16 +93,17 @@ def cold_start() -> dict[str, float]:
     return {"cli": cli, "spacy": sp, "over": cli - sp, "ratio": cli / sp}
 
 
-def table(lat: dict[str, float], build: float, cold: dict[str, float]) -> str:
+def table(fresh: dict[str, float], memo: dict[str, float], build: float, cold: dict[str, float]) -> str:
     """The results as markdown."""
     return "\n".join([
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}",
         "",
         "| measure | result | target |",
         "|---|---|---|",
-        f"| answer latency p50 ({int(lat['n'])} answers) | {lat['p50']:.0f} µs | ≤ 500 µs |",
-        f"| answer latency p99 | {lat['p99']:.0f} µs | ≤ 2,000 µs |",
-        f"| answer latency mean | {lat['mean']:.0f} µs | |",
+        f"| answer latency p50, computed every time ({int(fresh['n'])} answers) | {fresh['p50']:.0f} µs | ≤ 500 µs |",
+        f"| answer latency p99, computed every time | {fresh['p99']:.0f} µs | ≤ 2,000 µs |",
+        f"| answer latency mean, computed every time | {fresh['mean']:.0f} µs | |",
+        f"| answer latency p50 / p99, memoised (asked before) | {memo['p50']:.0f} / {memo['p99']:.0f} µs | |",
         f"| index build, no cache (median of 3) | {build * 1000:.0f} ms | |",
         f"| `resbot ask \"when is World Day?\"` cold start (median of {REPEATS}) | {cold['cli']:.2f} s | |",
         f"| `python -c \"import spacy; spacy.blank('en')\"` (same runs) | {cold['spacy']:.2f} s | |",
@@ -107,8 +113,9 @@ def table(lat: dict[str, float], build: float, cold: dict[str, float]) -> str:
 
 def main() -> None:
     config = load_config()
-    core = Core(config)
-    result = table(latency(core), build_time(config), cold_start())
+    fresh = latency(Core(with_settings(config, "answer", cache_size=0)))  # no memo: the work itself
+    memo = latency(Core(config))
+    result = table(fresh, memo, build_time(config), cold_start())
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "core.md").write_text(result + "\n", encoding="utf-8")
