@@ -4,6 +4,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
+import pytest
+
 from bot.channels.metrics import Metrics
 from bot.channels.webcommon import Answerer
 from bot.context import InMemoryContextStore
@@ -40,3 +42,40 @@ async def test_follow_ups_always_go_to_the_core(core: Core) -> None:
     before = executor.submitted
     full = await answerer.ask("test", "chat-1", "show the full paragraph")
     assert executor.submitted == before + 1 and full.citations[0].quote == core.document.by_id["OP5"].text
+
+
+def test_rendered_answers_are_encoded_once_per_answer_and_variant(core: Core) -> None:
+    from bot.channels.webcommon import RenderedAnswers
+
+    cache = RenderedAnswers(size=2)
+    calls: list[str] = []
+
+    def render(answer: Any) -> dict[str, Any]:
+        calls.append(answer.question)
+        return {"text": answer.text}
+
+    answer = core.answer("when is World Day?")
+    first = cache.body(answer, "ephemeral", render)
+    assert cache.body(answer, "ephemeral", render) is first and len(calls) == 1
+    assert cache.body(answer, "in_channel", render) is not first and len(calls) == 2
+    assert b"30 July" in first
+
+
+@pytest.mark.parametrize(("body", "form"), [
+    ("a=1&b=2", {"a": "1", "b": "2"}),
+    ("text=when+is+%3Cb%3E&x=&&y", {"text": "when is <b>", "x": "", "y": ""}),
+    ("k=v=w&k=2", {"k": "v=w"}),
+    ("text=%E2%9C%93", {"text": "✓"}),
+])
+def test_parse_form_matches_urlencoded_rules(body: str, form: dict[str, str]) -> None:
+    from bot.channels.webcommon import parse_form
+
+    assert parse_form(body) == form
+
+
+@pytest.mark.parametrize("body", ["a=%ff", "&".join(["x=1"] * 200)])
+def test_parse_form_refuses_bad_bodies(body: str) -> None:
+    from bot.channels.webcommon import ClientError, parse_form
+
+    with pytest.raises(ClientError):
+        parse_form(body)

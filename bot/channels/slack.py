@@ -26,6 +26,7 @@ from bot.channels.security import SlackVerifier
 from bot.channels.webcommon import (
     Answerer,
     ClientError,
+    RenderedAnswers,
     SeenSet,
     TaskSet,
     decode_utf8,
@@ -103,6 +104,7 @@ class SlackRoutes:
         self._seen = seen
         self._http: httpx.AsyncClient | None = None
         self._client = client
+        self._rendered = RenderedAnswers()
 
     def _http_client(self) -> httpx.AsyncClient:
         """The HTTP client for response_url posts, created on first use."""
@@ -135,15 +137,20 @@ class SlackRoutes:
         key = ":".join(["slack", *(form.get(k, "") for k in ("team_id", "channel_id", "user_id"))])
         ready = self._answerer.ready("slack", key, text)
         if ready is not None:
-            return JSONResponse({"response_type": response_type, **self._render(ready)})
+            return self._command_reply(ready, response_type)
         task = asyncio.ensure_future(self._answerer.ask("slack", key, text))
         done, _ = await asyncio.wait({task}, timeout=self._settings.sync_seconds)
         response_url = form.get("response_url", "")
         if not done and response_url:
             self._tasks.spawn(self._follow_up(task, response_url, response_type))
             return JSONResponse({"response_type": "ephemeral", "text": ACK_TEXT})
-        answer = await task
-        return JSONResponse({"response_type": response_type, **self._render(answer)})
+        return self._command_reply(await task, response_type)
+
+    def _command_reply(self, answer: Answer, response_type: str) -> Response:
+        """The slash command's JSON reply, rendered once per memoised answer and response type."""
+        body = self._rendered.body(answer, response_type,
+                                   lambda a: {"response_type": response_type, **self._render(a)})
+        return Response(body, media_type="application/json")
 
     def _render(self, answer: Answer) -> dict[str, Any]:
         """Slack fields for an answer, or the usage hint when the question was empty."""

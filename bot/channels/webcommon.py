@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any, Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -87,15 +87,25 @@ def decode_utf8(body: bytes) -> str:
 
 def parse_form(text: str) -> dict[str, str]:
     """An application/x-www-form-urlencoded body or query; the first value of a field wins."""
-    try:
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False,
-                          encoding="utf-8", errors="strict", max_num_fields=MAX_FORM_FIELDS)
-    except (ValueError, UnicodeDecodeError):
-        raise ClientError(400, "malformed form body") from None
+    if text.count("&") >= MAX_FORM_FIELDS:
+        raise ClientError(400, "malformed form body")
     form: dict[str, str] = {}
-    for key, value in pairs:
-        form.setdefault(key, value)
+    try:
+        for field in text.split("&"):
+            if not field:
+                continue
+            key, _, value = field.partition("=")
+            form.setdefault(_unquote_field(key), _unquote_field(value))
+    except UnicodeDecodeError:
+        raise ClientError(400, "malformed form body") from None
     return form
+
+
+def _unquote_field(text: str) -> str:
+    """Form decoding, skipped for the common plain field (urllib's unquote is the slow part)."""
+    if "%" not in text and "+" not in text:
+        return text
+    return unquote_plus(text, encoding="utf-8", errors="strict")
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
@@ -219,6 +229,31 @@ class Answerer:
     def examples(self) -> Sequence[str]:
         """The core's example questions."""
         return self.core.examples()
+
+
+class RenderedAnswers:
+    """JSON bodies already rendered for an answer, keyed by the answer object itself (bounded).
+
+    Memoised answers are the same object each time, so a repeated question skips rendering and
+    encoding too. Each entry keeps its answer alive, so an ``id`` can never be reused while cached.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self._items: OrderedDict[tuple[int, str], tuple[Answer, bytes]] = OrderedDict()
+        self._size = size
+
+    def body(self, answer: Answer, variant: str, render: Callable[[Answer], dict[str, Any]]) -> bytes:
+        """The JSON body for ``answer`` in ``variant`` (e.g. a response type), rendered once."""
+        key = (id(answer), variant)
+        hit = self._items.get(key)
+        if hit is not None and hit[0] is answer:
+            self._items.move_to_end(key)
+            return hit[1]
+        body = json.dumps(render(answer), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self._items[key] = (answer, body)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return body
 
 
 class TaskSet:
