@@ -95,7 +95,9 @@ class Core:
         spans = {cid: [(seg.start, seg.end) for seg in segs] for cid, segs in self.segments.items()}
         self.structure = read_structure(document, self.searcher, self.templates, spans)
         self.structured = StructuredAnswers(document, analyzer, self.templates, self.structure,
-                                            self.limits.quote_chars)
+                                            self.limits.quote_chars, state.plain_terms)
+        self._anchor_terms = {(c.id, number): frozenset(analyzer.terms(anchor, expand_names=True))
+                              for c in document.chunks for number, anchor in c.anchors}
 
     # ----- public API -------------------------------------------------------------------
     def answer(self, question: str, context: Context | None = None) -> Answer:
@@ -157,7 +159,7 @@ class Core:
             return None
         wanted = {t.value for t in result.query.terms}
         number, anchor = max(paragraph.anchors,
-                             key=lambda na: len(wanted & set(self.searcher.analyzer.terms(na[1], expand_names=True))))
+                             key=lambda na: len(wanted & self._anchor_terms[(paragraph.id, na[0])]))
         note = self.document.by_id[f"FN{number}"]
         headline = self.templates.answers["footnote_fact"].format(
             text=note.text.replace("Ibid.", f"Ibid. ({note.context})", 1).rstrip(".") if note.context

@@ -4,7 +4,7 @@ recalls or welcomes, the resolutions it cites, and its timeline."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.model import Answer, Citation, Item
@@ -66,7 +66,7 @@ class StructuredAnswers:
     """Builds list answers from the Structure; every item cites its paragraph."""
 
     def __init__(self, document: Document, analyzer: Analyzer, templates: Templates, structure: Structure,
-                 quote_chars: int) -> None:
+                 quote_chars: int, chunk_terms: Mapping[str, frozenset[str]]) -> None:
         self.document = document
         self.analyzer = analyzer
         self.t = templates
@@ -75,6 +75,7 @@ class StructuredAnswers:
         self.glossary = analyzer.glossary
         self._action_terms = {d: frozenset(analyzer.terms(d.action)) for d in structure.directives}
         self._position = {c.id: i for i, c in enumerate(document.chunks)}
+        self._chunk_terms = chunk_terms
 
     # ----- dispatch -------------------------------------------------------------------------
     def try_answer(self, question: str) -> Answer | None:
@@ -240,8 +241,7 @@ class StructuredAnswers:
     def _by_relevance(self, question: str, items: list[Item]) -> list[Item]:
         """Items whose paragraph shares the question's words first ("resolutions on coordination")."""
         wanted = set(self.analyzer.terms(question))
-        overlap = {cid: len(wanted & set(self.analyzer.terms(self.document.by_id[cid].text)))
-                   for cid in {i.cite for i in items}}
+        overlap = {cid: len(wanted & self._chunk_terms[cid]) for cid in {i.cite for i in items}}
         return sorted(items, key=lambda i: -overlap[i.cite])
 
     def footnote_items(self, chunk: Chunk) -> tuple[Item, ...]:
