@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from bot.model import Answer
+from bot.render.common import is_web_url, top_quote
 from bot.render.split import Measure, split_blocks, utf16_len
 
 MATTERMOST_LIMIT = 16_383  # runes (code points) in one Mattermost post
@@ -14,7 +15,6 @@ JOINER = "\u2060"  # WORD JOINER: invisible, but breaks mention and markup parsi
 
 _MENTION = re.compile(r"@(?=[\w.\-])")
 _LINK_OPEN = re.compile(r"\]\s*\(")
-QUOTE_LIMIT = 600
 
 
 def defuse(text: str) -> str:
@@ -44,19 +44,17 @@ def _items(answer: Answer) -> list[str]:
 
 def _quote(answer: Answer) -> str | None:
     """The top citation's verbatim quote as a markdown blockquote, or None."""
-    if not answer.citations or not answer.citations[0].quote.strip():
+    found = top_quote(answer)
+    if found is None:
         return None
-    top = answer.citations[0]
-    quote = top.quote.strip()
-    if len(quote) > QUOTE_LIMIT:
-        quote = quote[:QUOTE_LIMIT].rsplit(" ", 1)[0] + " …"
+    top, quote = found
     lines = [f"> {defuse(line)}" for line in quote.splitlines() if line.strip()]
     return "\n".join([*lines, f"> — {defuse(top.id)}, {defuse(top.label)}"])
 
 
 def _link(symbol: str, url: str) -> str | None:
     """A markdown link for an http(s) URL from the core, or None for anything else."""
-    if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+    if not is_web_url(url):
         return None
     safe = url.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
     return f"[{defuse(symbol).replace(']', '')}]({safe})"

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.model import Answer, Item
+from bot.render.common import is_web_url, top_quote
 from bot.render.split import split_text
 
 SECTION_LIMIT = 3000  # characters in one section block's text
 MAX_BLOCKS = 50  # Slack rejects messages with more blocks
 FALLBACK_LIMIT = 3000  # the notification ``text`` shown beside the blocks
-QUOTE_LIMIT = 600
 
 Block = dict[str, Any]
 
@@ -67,19 +67,17 @@ def _item_lines(items: Sequence[Item]) -> list[str]:
 
 def _quote(answer: Answer) -> str | None:
     """The top citation's verbatim quote as an mrkdwn blockquote, or None."""
-    if not answer.citations or not answer.citations[0].quote.strip():
+    found = top_quote(answer)
+    if found is None:
         return None
-    top = answer.citations[0]
-    quote = top.quote.strip()
-    if len(quote) > QUOTE_LIMIT:
-        quote = quote[:QUOTE_LIMIT].rsplit(" ", 1)[0] + " …"
+    top, quote = found
     lines = [f">{escape(line)}" for line in quote.splitlines() if line.strip()]
     return "\n".join([*lines, f"> — *{escape(top.id)}*, {escape(top.label)}"])
 
 
 def _link(url: str, label: str) -> str | None:
     """An mrkdwn link for an http(s) URL from the core, or None for anything else."""
-    if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+    if not is_web_url(url):
         return None
     return f"<{escape(url).replace('|', '%7C')}|{escape(label)}>"
 
