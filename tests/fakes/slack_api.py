@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.loopback import LoopbackServer
 
 BOT_TOKEN = "xoxb-test-token"
 BOT_USER_ID = "UBOT0001"
@@ -39,8 +39,7 @@ class FakeSlackAPI:
         self.calls: list[SlackCall] = []
         self._failures: dict[str, int] = {}
         self._changed = asyncio.Condition()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._loopback = LoopbackServer()
         self.port = 0
 
     @property
@@ -54,31 +53,16 @@ class FakeSlackAPI:
 
     async def start(self) -> None:
         """Serve on a free port of 127.0.0.1 until :meth:`stop`."""
-        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when
-        # the listening socket says TCP, else keep-alive requests stall ~40 ms (delayed ACK)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
         app = Starlette(routes=[
             Route("/api/{method}", self._api, methods=["POST", "GET"]),
             Route("/response/{name}", self._response, methods=["POST"]),
         ])
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", http="h11",
-                                timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        async with asyncio.timeout(10):
-            while not self._server.started:
-                await asyncio.sleep(0.01)
+        self.port = await self._loopback.start(app)
 
     async def stop(self) -> None:
         """Shut the server down (bounded)."""
-        if self._server is None or self._task is None:
-            return
-        self._server.should_exit = True
-        async with asyncio.timeout(5):
-            await self._task
+        if self._loopback.request_stop():
+            await self._loopback.wait_stopped()
 
     async def __aenter__(self) -> FakeSlackAPI:
         await self.start()

@@ -14,7 +14,6 @@ import contextlib
 import itertools
 import json
 import re
-import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,11 +21,12 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.loopback import LoopbackServer
 
 TOKEN = "123456:TEST-token"
 BOT_ID = 7000001
@@ -194,8 +194,7 @@ class FakeTelegramAPI:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._loopback = LoopbackServer()
         self.port = 0
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -207,31 +206,16 @@ class FakeTelegramAPI:
 
     async def start(self) -> None:
         """Serve on a free port of 127.0.0.1 until :meth:`stop`."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
         route = Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])
-        app = Starlette(routes=[route])
-        config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", ws="none", http="h11",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        async with asyncio.timeout(10):
-            while not self._server.started:
-                await asyncio.sleep(0.01)
+        self.port = await self._loopback.start(Starlette(routes=[route]))
 
     async def stop(self) -> None:
-        """Shut the server down (bounded)."""
-        if self._server is None or self._task is None:
+        """Shut the server down (bounded), waking any long poll first."""
+        if not self._loopback.request_stop():
             return
-        self._server.should_exit = True
         async with self._changed:
             self._changed.notify_all()
-        async with asyncio.timeout(5):
-            await self._task
+        await self._loopback.wait_stopped()
 
     async def __aenter__(self) -> FakeTelegramAPI:
         await self.start()
@@ -383,7 +367,7 @@ class FakeTelegramAPI:
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         wait = min(float(params.get("timeout") or 0), 5.0)
-        if not self._pending and wait > 0 and self._server and not self._server.should_exit:
+        if not self._pending and wait > 0 and not self._loopback.stopping:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait), self._changed:
                     await self._changed.wait_for(self._poll_ready)
@@ -394,7 +378,7 @@ class FakeTelegramAPI:
         return batch
 
     def _poll_ready(self) -> bool:
-        return bool(self._pending) or bool(self._server and self._server.should_exit)
+        return bool(self._pending) or self._loopback.stopping
 
     # -- method handlers (return the "result" field) -------------------------------------------
 
