@@ -135,6 +135,10 @@ def _score_list(report: Report, case: Case, ids: list[str]) -> None:
         report.failures.append(f"list: {case.question!r} missing {missing} extra {extra}")
 
 
+def _lists_cell(report: Report) -> str:
+    return f"{report.figures['lists_complete']:.1%} ({report.lists_ok}/{report.lists})" if report.lists else "–"
+
+
 def format_table(reports: list[Report]) -> str:
     """A markdown table of the reports side by side."""
     lines = ["| set | questions | top-1 | top-3 | answer keys | off-topic rejected | in-topic rejected "
@@ -145,7 +149,7 @@ def format_table(reports: list[Report]) -> str:
         lines.append(f"| {r.name} | {r.in_topic} ranked + {r.lists} list + {r.off_topic} off-topic "
                      f"| {f['top1']:.1%} | {f['top3']:.1%} | "
                      f"{f['answer_keys']:.1%} ({r.keys_ok}/{r.keyed}) | {f['off_topic_rejection']:.1%} | "
-                     f"{r.rejected_in_topic} | {f['lists_complete']:.1%} ({r.lists_ok}/{r.lists}) |")
+                     f"{r.rejected_in_topic} | {_lists_cell(r)} |")
     return "\n".join(lines)
 
 
