@@ -26,9 +26,13 @@ MIN_SCORE = (0.5, 1.0, 2.0)
 
 
 def with_settings(base: Config, retrieval: dict[str, object]) -> Config:
-    """A copy of ``base`` with some retrieval settings replaced."""
+    """A copy of ``base`` with some retrieval settings replaced and answers never memoised.
+
+    Thresholds are changed on a built Core below, so a memoised answer would hide the change.
+    """
     data = copy.deepcopy(dict(base.data))
     data["retrieval"] = {**data.get("retrieval", {}), **retrieval}
+    data["answer"] = {**data.get("answer", {}), "cache_size": 0}
     return Config(data=data, root=base.root, environ=base.environ)
 
 
