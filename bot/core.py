@@ -368,11 +368,17 @@ class Core:
         exclude = {t for t in query_terms if t.startswith("@")}
         headline, items = self._headline(kind, chunk, segs[seg_index], entities, exclude, wanted, cites)
         if kind == "how_many" and not items and not _NUMBER.search(quoted):
-            message = self.templates.messages["no_figure"].format(label=chunk.label, cite=chunk.id)
-            return Answer(question=text, found=False, kind=kind, text=message)
+            return self._missing_detail(text, kind, "no_figure", chunk)
+        if kind == "where" and not any(e.label == "GPE" for e in entities):
+            return self._missing_detail(text, kind, "no_place", chunk)
         return Answer(question=text, found=True, kind=kind, text=headline, citations=tuple(cites),
                       confidence=confidence, items=items,
                       related=tuple(h.id for h in result.hits[1:] if h.id not in {c.id for c in cites}))
+
+    def _missing_detail(self, text: str, kind: str, message: str, chunk: Chunk) -> Answer:
+        """The passage matched, but holds no figure (how many) or place (where): say so, cite nothing."""
+        return Answer(question=text, found=False, kind=kind,
+                      text=self.templates.messages[message].format(label=chunk.label, cite=chunk.id))
 
     def _hit_citation(self, hit: Hit, query_terms: list[str]) -> Citation:
         chunk = self.document.by_id[hit.id]
