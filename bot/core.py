@@ -16,7 +16,7 @@ from bot.config import Config, load_config
 from bot.context import Context
 from bot.extract import Segment, best_segment, pick_entities, quote, split_segments
 from bot.model import Answer, Citation, Item
-from bot.structured import StructuredAnswers, read_structure
+from bot.structured import Structure, StructuredAnswers, read_structure
 from bot.templates import Templates, load_templates
 from retrieval.cache import cache_key, load_or_build
 from retrieval.glossary import Glossary, load_glossary
@@ -25,12 +25,14 @@ from retrieval.nlp import Analyzer, Entity, clean_text
 from retrieval.parse import Chunk, Document, load_document
 from retrieval.refs import Ref, find_reference
 from retrieval.search import Hit, Searcher, SearchResult, SearchState
+from retrieval.structure import Directive
 
 KIND_BOOST = 0.5  # favour chunks that hold the asked-for entity type (a date for "when")
 LIST_BOOST = 0.5  # per pair of named organisations, for "which agencies ..." questions
 LIST_MIN_ENTITIES = 3
 RETRIEVAL_EXCLUDED = frozenset({"meta"})  # document data is answered by intents, never by word overlap
 _LIST_LABELS = frozenset({"ORG", "PERSON"})
+DERIVING_CODE = ("extract.py", "structured.py")  # bot/ modules whose output is cached with the index
 _NUMBER = re.compile(r"\b\d+\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|sixteen)\b", re.I)
 
 
@@ -45,6 +47,30 @@ class Thresholds:
     quote_chars: int
     max_question_chars: int
     top_k: int
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Everything computed from the content files and settings once, then cached on disk."""
+
+    state: SearchState
+    segments: dict[str, tuple[Segment, ...]]
+    structure: Structure
+    action_terms: dict[Directive, frozenset[str]]
+    anchor_terms: dict[tuple[str, int], frozenset[str]]
+
+
+def _derive(document: Document, analyzer: Analyzer, templates: Templates, params: BM25Params,
+            typo_len: int) -> Derived:
+    """Analyse every chunk, clause, directive and footnote anchor (the slow part of a start)."""
+    searcher = Searcher(document, analyzer, params, typo_len)
+    segments = {c.id: split_segments(c.text, analyzer) for c in document.chunks}
+    spans = {cid: [(seg.start, seg.end) for seg in segs] for cid, segs in segments.items()}
+    structure = read_structure(document, searcher, templates, spans)
+    action_terms = {d: frozenset(analyzer.terms(d.action)) for d in structure.directives}
+    anchor_terms = {(c.id, number): frozenset(analyzer.terms(anchor, expand_names=True))
+                    for c in document.chunks for number, anchor in c.anchors}
+    return Derived(searcher.state, segments, structure, action_terms, anchor_terms)
 
 
 def _join(names: list[str]) -> str:
@@ -69,17 +95,17 @@ class Core:
         paths = [config.path("resolution"), config.path("glossary")]
         document = load_document(paths[0])
         analyzer = Analyzer(load_glossary(paths[1]), normaliser)
+        self.templates: Templates = load_templates(config.path("templates"))
 
-        def derive() -> tuple[SearchState, dict[str, tuple[Segment, ...]]]:
-            built = Searcher(document, analyzer, params, typo_len)
-            return built.state, {c.id: split_segments(c.text, analyzer) for c in document.chunks}
+        def derive() -> Derived:
+            return _derive(document, analyzer, self.templates, params, typo_len)
 
         cache_dir = r.get("cache_dir")
-        key = cache_key(paths, (params, normaliser, typo_len), Path(retrieval.__file__).parent,
-                        [Path(__file__).with_name("extract.py")])
-        state, self.segments = load_or_build(config.root / str(cache_dir) if cache_dir else None, key, derive)
+        key = cache_key([*paths, config.path("templates")], (params, normaliser, typo_len),
+                        Path(retrieval.__file__).parent, [Path(__file__).with_name(n) for n in DERIVING_CODE])
+        derived = load_or_build(config.root / str(cache_dir) if cache_dir else None, key, derive)
+        state, self.segments = derived.state, derived.segments
         self.searcher = Searcher(document, analyzer, params, typo_len, state)
-        self.templates: Templates = load_templates(config.path("templates"))
         self.document: Document = document
         self.glossary: Glossary = analyzer.glossary
         a = config.section("answer")
@@ -92,12 +118,10 @@ class Core:
         self._memo: OrderedDict[str, Answer] = OrderedDict()
         self._memo_size = int(a.get("cache_size", 4096))
         self._memo_lock = threading.Lock()
-        spans = {cid: [(seg.start, seg.end) for seg in segs] for cid, segs in self.segments.items()}
-        self.structure = read_structure(document, self.searcher, self.templates, spans)
+        self.structure = derived.structure
         self.structured = StructuredAnswers(document, analyzer, self.templates, self.structure,
-                                            self.limits.quote_chars, state.plain_terms)
-        self._anchor_terms = {(c.id, number): frozenset(analyzer.terms(anchor, expand_names=True))
-                              for c in document.chunks for number, anchor in c.anchors}
+                                            self.limits.quote_chars, state.plain_terms, derived.action_terms)
+        self._anchor_terms = derived.anchor_terms
 
     # ----- public API -------------------------------------------------------------------
     def answer(self, question: str, context: Context | None = None) -> Answer:

@@ -66,14 +66,15 @@ class StructuredAnswers:
     """Builds list answers from the Structure; every item cites its paragraph."""
 
     def __init__(self, document: Document, analyzer: Analyzer, templates: Templates, structure: Structure,
-                 quote_chars: int, chunk_terms: Mapping[str, frozenset[str]]) -> None:
+                 quote_chars: int, chunk_terms: Mapping[str, frozenset[str]],
+                 action_terms: Mapping[Directive, frozenset[str]]) -> None:
         self.document = document
         self.analyzer = analyzer
         self.t = templates
         self.s = structure
         self.quote_chars = quote_chars
         self.glossary = analyzer.glossary
-        self._action_terms = {d: frozenset(analyzer.terms(d.action)) for d in structure.directives}
+        self._action_terms = action_terms
         self._position = {c.id: i for i, c in enumerate(document.chunks)}
         self._chunk_terms = chunk_terms
 

@@ -85,13 +85,15 @@ def merge_symbols(doc: Doc) -> Doc:
     """Make each document symbol (64/293, E/2002/68/Add.1) one token and a SYMBOL entity."""
     if "/" not in doc.text:
         return doc
-    spans = [doc.char_span(m.start(), m.end(), alignment_mode="expand") for m in _SYMBOL_SPAN.finditer(doc.text)]
-    found = [span for span in spans if span is not None]
+    bounds = [(m.start(), m.end()) for m in _SYMBOL_SPAN.finditer(doc.text)]
+    spans = [doc.char_span(start, end, alignment_mode="expand") for start, end in bounds]
     with doc.retokenize() as retokenizer:
-        for span in found:
-            if len(span) > 1:
+        for span in spans:
+            if span is not None and len(span) > 1:
                 retokenizer.merge(span)
-    doc.ents = [Span(doc, t.i, t.i + 1, label="SYMBOL") for t in doc if _SYMBOL_TOKEN.match(t.text)]
+    # Look the merged tokens up by offset: iterating every token of a long paragraph is slow.
+    symbols = [doc.char_span(start, end, label="SYMBOL") for start, end in bounds]
+    doc.ents = [span for span in symbols if span is not None]
     return doc
 
 

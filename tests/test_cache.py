@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.cache import cache_key, load_or_build
+from retrieval.cache import CODE_FILES, cache_key, load_or_build
 
 
 def test_builds_once_then_reads(tmp_path: Path) -> None:
@@ -31,7 +31,7 @@ def test_unwritable_cache_still_answers(tmp_path: Path) -> None:
 def test_key_changes_with_content_and_settings(tmp_path: Path) -> None:
     code = tmp_path / "code"
     code.mkdir()
-    for name in ("parse.py", "glossary.py", "nlp.py", "index.py", "search.py"):
+    for name in CODE_FILES:
         (code / name).write_text("# v1")
     content = tmp_path / "resolution.txt"
     content.write_text("one")
