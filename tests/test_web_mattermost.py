@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import pytest
-import pytest_asyncio
 
 from bot.render.chat import JOINER
 from tests.fakes.web_harness import (
     HELP,
     MATTERMOST_TOKEN,
     Stack,
-    cleared,
     full_env,
     plain_answer,
     running,
 )
 
 SHARED = pytest.mark.asyncio(loop_scope="module")  # tests that reuse the module's app
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shared_stack() -> AsyncIterator[Stack]:
-    """One app with every secret set and a scripted core, for tests needing no special settings."""
-    async with running() as stack:
-        yield stack
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def st(shared_stack: Stack) -> Stack:
-    """The shared app with its records cleared for this test."""
-    return cleared(shared_stack)
 
 
 AUTH = {"Authorization": f"Token {MATTERMOST_TOKEN}"}

@@ -21,7 +21,6 @@ from tests.fakes.web_harness import (
     SIGNING_SECRET,
     ScriptedCore,
     Stack,
-    cleared,
     full_env,
     json_body,
     plain_answer,
@@ -51,12 +50,6 @@ async def shared_stack() -> AsyncIterator[Stack]:
     """One app (frozen clock, scripted core) for the tests that need no special settings."""
     async with running(clock=lambda: NOW) as stack:
         yield stack
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def st(shared_stack: Stack) -> Stack:
-    """The shared app with its core and fake Slack API records cleared for this test."""
-    return cleared(shared_stack)
 
 
 def frozen(at: float = NOW) -> float:
