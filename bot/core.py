@@ -118,6 +118,7 @@ class Core:
         self._memo: OrderedDict[str, Answer] = OrderedDict()
         self._memo_size = int(a.get("cache_size", 4096))
         self._memo_lock = threading.Lock()
+        self._compute_lock = threading.Lock()
         self.structure = derived.structure
         self.structured = StructuredAnswers(document, analyzer, self.templates, self.structure,
                                             self.limits.quote_chars, state.plain_terms, derived.action_terms)
@@ -133,9 +134,11 @@ class Core:
             return self._invalid(text, "empty", 0)
         if len(text) > self.limits.max_question_chars:
             return self._invalid(text[:200], "too_long", len(text))
-        answer = self._follow_up(text, context.last) if context is not None else None
-        if answer is not None:
-            return self._with_links(answer)
+        if context is not None:
+            with self._compute_lock:
+                answer = self._follow_up(text, context.last)
+            if answer is not None:
+                return self._with_links(answer)
         return self._memoised(text)
 
     def ready_answer(self, question: str, context: Context | None = None) -> Answer | None:
@@ -153,7 +156,8 @@ class Core:
             if hit is not None:
                 self._memo.move_to_end(text)
                 return hit
-        answer = self._with_links(self._fresh(text))
+        with self._compute_lock:  # one analysis at a time: spaCy's vocabulary is not safe to grow from two threads
+            answer = self._with_links(self._fresh(text))
         with self._memo_lock:
             self._memo[text] = answer
             while len(self._memo) > self._memo_size:

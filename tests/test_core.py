@@ -130,3 +130,14 @@ def test_ready_answer_only_returns_memoised_answers(core: Core) -> None:
 def test_too_long_question_is_cleaned_in_the_echo(core: Core) -> None:
     answer = core.answer("\x1b[31m" + "x" * 5000)
     assert answer.error == "too_long" and "\x1b" not in answer.question
+
+
+def test_answers_from_many_threads_match_sequential_answers(core: Core) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [f"when is World Day{'!' * n}" for n in range(1, 25)] + ["who coordinates ICAT" + "?" * n
+                                                                         for n in range(2, 10)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(core.answer, questions))
+    for question, answer in zip(questions, parallel, strict=True):
+        assert answer.text == core.answer(question).text and answer.found
