@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -130,7 +131,7 @@ class Core:
         if len(question) > self.limits.max_question_chars * 4:
             return self._invalid(clean_text(question[:200]), "too_long", len(question))
         text = clean_text(question)
-        if not text or not any(ch.isalnum() for ch in text):
+        if not text or all(unicodedata.category(ch)[0] in "PZC" for ch in text):  # nothing but punctuation
             return self._invalid(text, "empty", 0)
         if len(text) > self.limits.max_question_chars:
             return self._invalid(text[:200], "too_long", len(text))

@@ -68,7 +68,7 @@ def test_missing_references(core: Core, question: str, message: str) -> None:
     assert not answer.found and message in answer.text
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "?!", "\u200b\u200b"])
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "?!", "\u200b\u200b", "… — ¿?"])
 def test_empty_input(core: Core, question: str) -> None:
     answer = core.answer(question)
     assert not answer.found and answer.error == "empty" and "Please ask a question" in answer.text
@@ -141,3 +141,9 @@ def test_answers_from_many_threads_match_sequential_answers(core: Core) -> None:
         parallel = list(pool.map(core.answer, questions))
     for question, answer in zip(questions, parallel, strict=True):
         assert answer.text == core.answer(question).text and answer.found
+
+
+@pytest.mark.parametrize("question", ["🙂🙂🙂", "ما هو اليوم العالمي؟", "🇺🇳❓"])
+def test_emoji_or_unknown_script_is_no_match_not_empty(core: Core, question: str) -> None:
+    answer = core.answer(question)
+    assert answer.error is None and not answer.found and "could not find" in answer.text
