@@ -96,13 +96,13 @@ class StructuredAnswers:
 
     # ----- who is asked to do what ----------------------------------------------------------
     def _task_of(self, question: str, m: re.Match[str]) -> Answer | None:
-        who = next(g for g in (m.groupdict().get(k) for k in ("who", "who2", "who3", "who4")) if g)
+        who = next(g for g in (m.groupdict().get(k) for k in ("who", "who2", "who3", "who4", "who5")) if g)
         verb = next((g for g in (m.groupdict().get(k) for k in ("verb", "verb2")) if g), "asked")
         return self.tasks_for(question, who, self.t.question_verbs.get(verb.lower(), "all"))
 
     def tasks_for(self, question: str, who: str, group: str) -> Answer | None:
         """Every directive addressed to ``who``, strongest verb first (only ``group`` unless 'all')."""
-        concepts = {t for t in self.analyzer.terms(who) if t.startswith("@")}
+        concepts = self._head_concepts(who)
         words = [w for w in _WORD.findall(who.lower()) if w not in _MATCH_STOPWORDS]
         if not concepts:
             concepts = {f"@{self.t.addressee_aliases[w]}" for w in words if w in self.t.addressee_aliases}
@@ -123,6 +123,11 @@ class StructuredAnswers:
                                    verb_phrase=self.t.verb_phrases.get(group, "asks of"))
         return Answer(question=question, found=True, kind="task", text=text, items=items,
                       citations=self._directive_citations(chosen), confidence=1.0)
+
+    def _head_concepts(self, who: str) -> set[str]:
+        """Concepts the question names as the addressee, not in an "of X" qualifier ("principals of ICAT")."""
+        return {e.concept for e in self.analyzer.analyze(who).entities
+                if e.concept.startswith("@") and not re.search(r"\bof( the)?\s*$", who[: e.start].lower())}
 
     def _addressed(self, d: Directive, concepts: set[str], words: list[str]) -> bool:
         if concepts:
