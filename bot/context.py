@@ -16,7 +16,6 @@ class Context:
     """What a follow-up question can lean on: the previous answer in the same chat."""
 
     last: Answer
-    shown: int = 0  # how many citations of ``last`` the user has already seen via "more"
 
 
 class ContextStore(Protocol):

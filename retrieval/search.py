@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from retrieval.glossary import Glossary, load_glossary
 from retrieval.index import BM25Params, Index
 from retrieval.nlp import Analysis, Analyzer, Entity
-from retrieval.parse import Chunk, Document, load_document
+from retrieval.parse import Chunk, Document
 
 RARE_DF = 3
 SYNONYM_WEIGHT = 0.7  # a synonym match is good evidence, but weaker than the user's own word
@@ -191,10 +189,3 @@ class Searcher:
         # ...unless it is the whole question ("Bangkok"): then nothing else was asked.
         whole = places > 0 and coverage > 0.999
         return Hit(chunk.id, score, coverage, literal or name_only >= 2 or whole, rare)
-
-
-def build_searcher(resolution: Path, glossary_path: Path, params: BM25Params, normaliser: str = "stem",
-                   typo_min_length: int = 5, state: SearchState | None = None) -> Searcher:
-    """Load the content files and build a ready Searcher (reusing ``state`` when given)."""
-    glossary: Glossary = load_glossary(glossary_path)
-    return Searcher(load_document(resolution), Analyzer(glossary, normaliser), params, typo_min_length, state)

@@ -145,11 +145,6 @@ def symbol_links(document: Document, base: str, bodies: Sequence[tuple[str, str]
     return links
 
 
-def symbols_in(text: str, links: Mapping[str, str]) -> dict[str, str]:
-    """The known symbols that ``text`` mentions, with their addresses."""
-    return {m.group(): links[m.group()] for m in _SYMBOL.finditer(text) if m.group() in links}
-
-
 def _date_key(text: str) -> tuple[int, int, int] | None:
     years = re.findall(r"\b(?:19|20)\d\d\b", text)
     if not years:
