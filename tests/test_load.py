@@ -14,7 +14,7 @@ import httpx
 from bot.context import Context
 from bot.core import Core
 from bot.model import Answer
-from tests.fakes.web_harness import running, slack_headers
+from tests.fakes.web_harness import Stack, running, slack_headers
 
 CONCURRENT = 300
 CAP = 8
@@ -28,17 +28,18 @@ def command_body(i: int) -> bytes:
                       "text": QUESTIONS[i % len(QUESTIONS)]}).encode()
 
 
+async def post_command(client: httpx.AsyncClient, st: Stack, i: int) -> httpx.Response:
+    """POST the i-th signed slash command to the app under test."""
+    body = command_body(i)
+    return await client.post(st.server.url + "/slack/commands", content=body, headers=slack_headers(body))
+
+
 async def test_300_concurrent_slash_commands_all_answered_no_5xx(core: Core) -> None:
     async with running(core=core) as st:
         limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=CONCURRENT)
         async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-            async def one(i: int) -> httpx.Response:
-                body = command_body(i)
-                return await client.post(st.server.url + "/slack/commands", content=body,
-                                         headers=slack_headers(body))
-
             async with asyncio.timeout(60):
-                replies = await asyncio.gather(*(one(i) for i in range(CONCURRENT)))
+                replies = await asyncio.gather(*(post_command(client, st, i) for i in range(CONCURRENT)))
         assert [r.status_code for r in replies] == [200] * CONCURRENT
         assert all(r.json()["text"].strip() for r in replies)
         world_day = [r for i, r in enumerate(replies) if QUESTIONS[i % len(QUESTIONS)] == QUESTIONS[0]]
@@ -78,12 +79,7 @@ async def test_over_the_concurrency_cap_the_excess_gets_503_with_retry_after(cor
     async with running(core=gated, max_concurrency=CAP) as st:
         limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=CONCURRENT)
         async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-            async def one(i: int) -> httpx.Response:
-                body = command_body(i)
-                return await client.post(st.server.url + "/slack/commands", content=body,
-                                         headers=slack_headers(body))
-
-            tasks = [asyncio.create_task(one(i)) for i in range(CONCURRENT)]
+            tasks = [asyncio.create_task(post_command(client, st, i)) for i in range(CONCURRENT)]
             try:
                 async with asyncio.timeout(30):  # CAP requests hold the slots; all others are refused
                     while sum(t.done() for t in tasks) < CONCURRENT - CAP:
