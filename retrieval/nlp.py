@@ -44,6 +44,14 @@ ENTITY_LABELS = {"org": "ORG", "body": "ORG", "person": "PERSON", "place": "GPE"
 
 def clean_text(text: str) -> str:
     """Normalise user or document text: NFKC, no ANSI/control/invisible format characters, folded spaces."""
+    if text.isascii() and text.isprintable():
+        # The common case: NFKC and the three removals cannot change it, and its only space is " ".
+        return " ".join(text.split())
+    return normalise_fully(text)
+
+
+def normalise_fully(text: str) -> str:
+    """clean_text without its fast path for printable ASCII (any string)."""
     text = _ANSI.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)

@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.core import Core
-from retrieval.nlp import clean_text
+from retrieval.nlp import clean_text, normalise_fully
 
 
 def test_clean_text_strips_invisible_and_control() -> None:
     assert clean_text("when is\u200b World\u202e Day\x00?\r\n") == "when is World Day?"
     assert clean_text("\x1b[31mred\x1b[0m") == "red"
     assert clean_text("a\ud800b") == "ab"
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text())
+def test_clean_text_fast_path_agrees_with_full_normalisation(text: str) -> None:
+    assert clean_text(text) == normalise_fully(text)
+
+
+def test_clean_text_fast_path_folds_spaces() -> None:
+    assert clean_text("  when   is World Day? ") == "when is World Day?"
 
 
 def test_acronym_and_name_share_a_term(core: Core) -> None:

@@ -5,6 +5,8 @@ from concurrent.futures import Executor, Future
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.channels.metrics import Metrics
 from bot.channels.webcommon import Answerer
@@ -55,10 +57,10 @@ def test_rendered_answers_are_encoded_once_per_answer_and_variant(core: Core) ->
         return {"text": answer.text}
 
     answer = core.answer("when is World Day?")
-    first = cache.body(answer, "ephemeral", render)
-    assert cache.body(answer, "ephemeral", render) is first and len(calls) == 1
-    assert cache.body(answer, "in_channel", render) is not first and len(calls) == 2
-    assert b"30 July" in first
+    first = cache.response(answer, "ephemeral", render)
+    assert cache.response(answer, "ephemeral", render) is first and len(calls) == 1
+    assert cache.response(answer, "in_channel", render) is not first and len(calls) == 2
+    assert b"30 July" in bytes(first.body) and first.media_type == "application/json"
 
 
 @pytest.mark.parametrize(("body", "form"), [
@@ -71,6 +73,29 @@ def test_parse_form_matches_urlencoded_rules(body: str, form: dict[str, str]) ->
     from bot.channels.webcommon import parse_form
 
     assert parse_form(body) == form
+
+
+_FORM_ALPHABET = st.sampled_from([*"ab=&+%%2C3E9Fé ✓", "%C3", "%A9", "%2", "%ZZ"])
+
+
+@given(st.lists(_FORM_ALPHABET, max_size=40).map("".join))
+def test_parse_form_agrees_with_urllib(body: str) -> None:
+    from urllib.parse import parse_qsl
+
+    from bot.channels.webcommon import ClientError, parse_form
+
+    try:
+        expected: dict[str, str] | None = {}
+        for key, value in parse_qsl(body, keep_blank_values=True, errors="strict"):
+            expected.setdefault(key, value)  # type: ignore[union-attr]
+    except UnicodeDecodeError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ClientError):
+            parse_form(body)
+    else:
+        assert parse_form(body) == expected
+        assert parse_form(body, {"a", "b="}) == {k: v for k, v in expected.items() if k in {"a", "b="}}
 
 
 @pytest.mark.parametrize("body", ["a=%ff", "&".join(["x=1"] * 200)])

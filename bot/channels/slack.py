@@ -21,18 +21,22 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from slack_sdk.http_retry.handler import RetryHandler
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from bot.channels.security import SlackVerifier
 from bot.channels.webcommon import (
     Answerer,
+    AsgiEndpoint,
     ClientError,
     RenderedAnswers,
     SeenSet,
     TaskSet,
     decode_utf8,
+    header_values,
     parse_form,
     parse_json_object,
     read_body,
+    receive_body,
     text_field,
 )
 from bot.model import Answer
@@ -43,6 +47,9 @@ log = logging.getLogger("resbot.web.slack")
 PUBLIC_FLAG = "--public"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 ACK_TEXT = "Looking that up…"
+# The slash command fields we read; the rest of Slack's form (names, trigger_id ...) is not decoded.
+COMMAND_FIELDS = frozenset({"ssl_check", "text", "team_id", "channel_id", "user_id", "response_url"})
+_COMMAND_HEADERS = frozenset({b"content-length", b"x-slack-request-timestamp", b"x-slack-signature"})
 RETRIES = 2  # extra attempts for a post that timed out, failed to connect or got a 5xx or 429
 BACKOFF_SECONDS = 0.25  # first wait before a retry; doubles each time
 MAX_WAIT_SECONDS = 5.0  # longest wait honoured from a Retry-After header
@@ -105,6 +112,7 @@ class SlackRoutes:
         self._http: httpx.AsyncClient | None = None
         self._client = client
         self._rendered = RenderedAnswers()
+        self.commands = AsgiEndpoint(self._handle_command)  # POST /slack/commands, mounted as plain ASGI
 
     def _http_client(self) -> httpx.AsyncClient:
         """The HTTP client for response_url posts, created on first use."""
@@ -126,9 +134,18 @@ class SlackRoutes:
             raise ClientError(401, "invalid or missing Slack signature")
         return body
 
-    async def commands(self, request: Request) -> Response:
-        """POST /slack/commands: a slash command, answered inline or via response_url."""
-        form = parse_form(decode_utf8(await self._verified_body(request)))
+    async def _handle_command(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /slack/commands as plain ASGI: this is the busiest route, so it skips Request objects."""
+        headers = header_values(scope, _COMMAND_HEADERS)
+        body = await receive_body(receive, self._settings.max_body, headers.get(b"content-length"))
+        if not self._verifier.verify(headers.get(b"x-slack-request-timestamp"),
+                                     headers.get(b"x-slack-signature"), body):
+            raise ClientError(401, "invalid or missing Slack signature")
+        response = await self._command_response(parse_form(decode_utf8(body), COMMAND_FIELDS))
+        await response(scope, receive, send)
+
+    async def _command_response(self, form: dict[str, str]) -> Response:
+        """A slash command's reply: the answer inline, or an acknowledgement and a response_url post."""
         if form.get("ssl_check") == "1":
             return Response(status_code=200)
         text, public = wants_public(form.get("text", ""))
@@ -148,9 +165,8 @@ class SlackRoutes:
 
     def _command_reply(self, answer: Answer, response_type: str) -> Response:
         """The slash command's JSON reply, rendered once per memoised answer and response type."""
-        body = self._rendered.body(answer, response_type,
-                                   lambda a: {"response_type": response_type, **self._render(a)})
-        return Response(body, media_type="application/json")
+        return self._rendered.response(answer, response_type,
+                                       lambda a: {"response_type": response_type, **self._render(a)})
 
     def _render(self, answer: Answer) -> dict[str, Any]:
         """Slack fields for an answer, or the usage hint when the question was empty."""
