@@ -93,15 +93,19 @@ class Guard:
 
     def _early_response(self, scope: Scope) -> Response | None:
         """A 431, 413, 400 or 503 decided from the headers alone, or None to go on."""
-        headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
-        if sum(len(name) + len(value) for name, value in headers) > self._max_header:
-            return json_error(431, "request headers too large")
-        for name, value in headers:
+        size = 0
+        lengths: list[bytes] = []
+        for name, value in scope.get("headers", ()):
+            size += len(name) + len(value)
             if name == b"content-length":
-                if not value.strip().isdigit():
-                    return json_error(400, "bad content-length")
-                if int(value) > self._max_body:
-                    return json_error(413, "body too large")
+                lengths.append(value)
+        if size > self._max_header:
+            return json_error(431, "request headers too large")
+        for length in lengths:
+            if not length.strip().isdigit():
+                return json_error(400, "bad content-length")
+            if int(length) > self._max_body:
+                return json_error(413, "body too large")
         if self._max_concurrency and self._in_flight >= self._max_concurrency:
             return json_error(503, "busy, retry shortly", {"Retry-After": "1"})
         return None

@@ -236,7 +236,7 @@ class Answerer:
         start = time.perf_counter()
         answer = self.core.ready_answer(text, context)
         if answer is not None:
-            self._record(platform, key, answer, time.perf_counter() - start)
+            self._record(platform, key, answer, time.perf_counter() - start, context)
         return answer
 
     async def ask(self, platform: str, key: str | None, text: str) -> Answer:
@@ -247,14 +247,17 @@ class Answerer:
         context = self._store.get(key) if key else None
         loop = asyncio.get_running_loop()
         answer, seconds = await loop.run_in_executor(self._executor, self._timed, text, context)
-        self._record(platform, key, answer, seconds)
+        self._record(platform, key, answer, seconds, context)
         return answer
 
-    def _record(self, platform: str, key: str | None, answer: Answer, seconds: float) -> None:
+    def _record(self, platform: str, key: str | None, answer: Answer, seconds: float,
+                previous: Context | None) -> None:
         """Metrics, and the answer as context for the conversation's next follow-up."""
         self._metrics.answer(platform, seconds, answer.found, answer.usable)
         if key and answer.found:
-            self._store.put(key, Context(last=answer))
+            # A repeated question keeps its Context object; putting it again still renews its expiry.
+            kept = previous if previous is not None and previous.last is answer else None
+            self._store.put(key, kept or Context(last=answer))
 
     def _timed(self, text: str, context: Context | None) -> tuple[Answer, float]:
         """Call the core and time it (runs on the executor thread)."""
