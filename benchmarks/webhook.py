@@ -5,7 +5,13 @@ Starts `resbot serve` on 127.0.0.1 with SLACK_SIGNING_SECRET set, then loads it 
 process. 16 and 64 connections, DURATION seconds a run, REPEATS runs of each, interleaved;
 figures are medians. Results go to stdout and benchmarks/results/webhook.md.
 
-    python benchmarks/webhook.py            # the whole benchmark (about 2.5 minutes)
+The server is one process on one core. With two or more cores and ``taskset`` (util-linux),
+the server is pinned to the first allowed core and the load generator to the others, as if
+they were separate machines: unpinned, wrk's threads and the kernel's network work compete
+with the server for the same cores, which mostly adds scheduling noise to the tail latencies.
+Set RESBOT_BENCH_PIN=0 to measure unpinned.
+
+    python benchmarks/webhook.py            # the whole benchmark (about 4 minutes)
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -39,7 +45,7 @@ SECRET = "bench-signing-secret"
 QUESTION = "when is World Day?"
 CONNECTIONS = (16, 64)
 DURATION = 10
-REPEATS = 3
+REPEATS = 5
 WARMUP = 2
 START_TIMEOUT = 60.0
 MAX_REQUESTS_PER_RUN = 2_000_000  # bound for the httpx fallback's request loop
@@ -67,6 +73,7 @@ class Run:
     p99: float
     errors: int
     requests: int
+    server_cpu_us: float = 0.0  # the server's CPU time per request, in microseconds
 
 
 CEILING = Route("/healthz (ceiling)", "/healthz", "GET", signed=False)
@@ -103,6 +110,37 @@ def lua_script(route: Route) -> str:
     lines = [f'wrk.method = "{route.method}"', f"wrk.body = {json.dumps(body.decode('ascii'))}"]
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
     return "\n".join(lines) + "\n"
+
+
+# -- where the server and the load generator run --------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Command prefixes that pin the server and the load generator to CPUs (empty: unpinned)."""
+
+    server: tuple[str, ...]
+    generator: tuple[str, ...]
+    generator_cpus: int
+    label: str
+
+
+def placement() -> Placement:
+    """The server on the first allowed CPU and the generator on the rest, when taskset and 2+ CPUs allow."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2 or not shutil.which("taskset") or os.environ.get("RESBOT_BENCH_PIN") == "0":
+        return Placement((), (), len(cpus), "unpinned")
+    rest = ",".join(str(c) for c in cpus[1:])
+    return Placement(("taskset", "-c", str(cpus[0])), ("taskset", "-c", rest), len(cpus) - 1,
+                     f"server pinned to CPU {cpus[0]}, load generator to CPU {rest} (taskset)")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far, from /proc (0.0 when unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- the server ----------------------------------------------------------------------------------
@@ -158,11 +196,11 @@ def wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
 
 
 @contextmanager
-def serving(log_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+def serving(log_path: Path, prefix: tuple[str, ...] = ()) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`resbot serve` on a free port of 127.0.0.1 for the duration of the block."""
     port = free_port()
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([*server_command(), "serve", "--host", HOST, "--port", str(port)],
+        proc = subprocess.Popen([*prefix, *server_command(), "serve", "--host", HOST, "--port", str(port)],
                                 cwd=ROOT, env=server_env(), stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_ready(proc, port)
@@ -220,28 +258,42 @@ def parse_wrk(output: str) -> Run:
     return Run(rps, p50, p99, errors, requests)
 
 
-def wrk_threads(connections: int) -> int:
-    """wrk threads: one per core, at most one per connection."""
-    return max(1, min(os.cpu_count() or 1, connections))
+def wrk_threads(connections: int, cpus: int) -> int:
+    """wrk threads: one per CPU the generator may use, at most one per connection."""
+    return max(1, min(cpus, connections))
 
 
-def run_wrk(url: str, route: Route, connections: int, seconds: int, workdir: Path) -> Run:
-    """One wrk run against ``url`` with a fixed pre-signed request."""
-    script = workdir / "request.lua"
-    script.write_text(lua_script(route), encoding="ascii")
-    cmd = ["wrk", f"-t{wrk_threads(connections)}", f"-c{connections}", f"-d{seconds}s",
-           "--timeout", "5s", "--latency", "-s", str(script), url]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30, check=True)
-    return parse_wrk(done.stdout)
+@dataclass(frozen=True, slots=True)
+class Load:
+    """How one load run is made: the generator ("wrk" or "httpx"), its CPUs, the workdir."""
 
+    generator: str
+    where: Placement
+    workdir: Path
 
-def run_httpx(url: str, route: Route, connections: int, seconds: int, workdir: Path) -> Run:
-    """One run of the httpx fallback generator, in its own process so it does not share our GIL."""
-    spec = json.dumps({"url": url, "method": route.method, "signed": route.signed,
-                       "connections": connections, "seconds": seconds})
-    done = subprocess.run([sys.executable, __file__, "--load", spec], capture_output=True, text=True,
-                          timeout=seconds + 60, check=True, cwd=ROOT)
-    return Run(**json.loads(done.stdout))
+    def run(self, url: str, route: Route, connections: int, seconds: int) -> Run:
+        """One load run of ``seconds`` against ``url``."""
+        if self.generator == "wrk":
+            return self._wrk(url, route, connections, seconds)
+        return self._httpx(url, route, connections, seconds)
+
+    def _wrk(self, url: str, route: Route, connections: int, seconds: int) -> Run:
+        """One wrk run with a fixed pre-signed request."""
+        script = self.workdir / "request.lua"
+        script.write_text(lua_script(route), encoding="ascii")
+        threads = wrk_threads(connections, self.where.generator_cpus)
+        cmd = [*self.where.generator, "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
+               "--timeout", "5s", "--latency", "-s", str(script), url]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30, check=True)
+        return parse_wrk(done.stdout)
+
+    def _httpx(self, url: str, route: Route, connections: int, seconds: int) -> Run:
+        """One run of the httpx fallback generator, in its own process so it does not share our GIL."""
+        spec = json.dumps({"url": url, "method": route.method, "signed": route.signed,
+                           "connections": connections, "seconds": seconds})
+        done = subprocess.run([*self.where.generator, sys.executable, __file__, "--load", spec],
+                              capture_output=True, text=True, timeout=seconds + 60, check=True, cwd=ROOT)
+        return Run(**json.loads(done.stdout))
 
 
 async def _httpx_load(spec: dict[str, object]) -> Run:
@@ -282,12 +334,13 @@ def generator() -> str:
     return "wrk" if shutil.which("wrk") else "httpx"
 
 
-def generator_label(name: str) -> str:
+def generator_label(name: str, where: Placement) -> str:
     """How the table names the load generator."""
     if name == "wrk":
         version = subprocess.run(["wrk", "--version"], capture_output=True, text=True, timeout=10)
         first = (version.stdout or version.stderr).split("Copyright")[0].strip()
-        return f"{first}, {wrk_threads(CONNECTIONS[0])} threads"
+        threads = wrk_threads(CONNECTIONS[0], where.generator_cpus)
+        return f"{first}, {threads} thread{'s' if threads > 1 else ''}"
     return "bounded asyncio httpx client in a separate process (Python; it may be the bottleneck)"
 
 
@@ -296,41 +349,44 @@ def generator_label(name: str) -> str:
 Results = dict[tuple[str, int], list[Run]]
 
 
-def measure(port: int, name: str, workdir: Path) -> Results:
+def measure(pid: int, port: int, load: Load) -> Results:
     """REPEATS interleaved runs of each route at each connection count, after a short warm-up."""
-    load = run_wrk if name == "wrk" else run_httpx
     results: Results = {}
     for route in (CEILING, ANSWERS):
-        load(f"http://{HOST}:{port}{route.path}", route, CONNECTIONS[0], WARMUP, workdir)
+        load.run(f"http://{HOST}:{port}{route.path}", route, CONNECTIONS[0], WARMUP)
     for _ in range(REPEATS):
         for connections in CONNECTIONS:
             for route in (CEILING, ANSWERS):
-                run = load(f"http://{HOST}:{port}{route.path}", route, connections, DURATION, workdir)
-                results.setdefault((route.name, connections), []).append(run)
+                before = cpu_seconds(pid)
+                run = load.run(f"http://{HOST}:{port}{route.path}", route, connections, DURATION)
+                cpu_us = (cpu_seconds(pid) - before) / max(run.requests, 1) * 1e6
+                results.setdefault((route.name, connections), []).append(replace(run, server_cpu_us=cpu_us))
     return results
 
 
 def median_run(runs: list[Run]) -> Run:
-    """Medians of req/s, p50 and p99; errors and requests summed over the runs."""
+    """Medians of req/s, p50, p99 and server CPU; errors and requests summed over the runs."""
     return Run(statistics.median(r.rps for r in runs), statistics.median(r.p50 for r in runs),
                statistics.median(r.p99 for r in runs), sum(r.errors for r in runs),
-               sum(r.requests for r in runs))
+               sum(r.requests for r in runs), statistics.median(r.server_cpu_us for r in runs))
 
 
 def _mib(kib: int | None) -> str:
     return "?" if kib is None else f"{kib / 1024:.0f} MiB"
 
 
-def table(results: Results, label: str, start_mem: dict[str, int], end_mem: dict[str, int]) -> str:
+def table(results: Results, label: str, where: Placement, start_mem: dict[str, int],
+          end_mem: dict[str, int]) -> str:
     """The results as markdown, with the targets and whether they were met."""
     med = {key: median_run(runs) for key, runs in results.items()}
     lines = [
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}; "
-        f"load generator: {label}; {DURATION} s a run, median of {REPEATS} runs, interleaved.",
+        f"load generator: {label}; {where.label}; {DURATION} s a run, median of {REPEATS} runs, interleaved.",
         f"Request: signed slash command `{QUESTION}` (form body, v0 signature), answered inline.",
         "",
-        "| route | connections | req/s | p50 | p99 | errors | req/s vs ceiling | p99 vs ceiling |",
-        "|---|---|---|---|---|---|---|---|",
+        "| route | connections | req/s | p50 | p99 | server CPU / request | errors "
+        "| req/s vs ceiling | p99 vs ceiling |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for connections in CONNECTIONS:
         ceiling = med[(CEILING.name, connections)]
@@ -339,7 +395,7 @@ def table(results: Results, label: str, start_mem: dict[str, int], end_mem: dict
             ratio = f"{run.rps / ceiling.rps:.0%}" if route is ANSWERS else ""
             p99 = f"{run.p99 / ceiling.p99:.1f}x" if route is ANSWERS else ""
             lines.append(f"| `{route.name}` | {connections} | {run.rps:,.0f} | {run.p50:.1f} ms | "
-                         f"{run.p99:.1f} ms | {run.errors} | {ratio} | {p99} |")
+                         f"{run.p99:.1f} ms | {run.server_cpu_us:.0f} µs | {run.errors} | {ratio} | {p99} |")
     if "httpx" in label:
         lines += ["", "With the Python fallback generator the ceiling measures the generator more than the server; "
                   "install wrk for server figures."]
@@ -376,17 +432,18 @@ def _targets(med: dict[tuple[str, int], Run]) -> list[str]:
 def main() -> str:
     """Run the whole webhook benchmark; print and save the table, and return it."""
     name = generator()
-    label = generator_label(name)
-    print(f"webhook benchmark: {os.cpu_count()} cores, load generator {name}; about "
+    where = placement()
+    label = generator_label(name, where)
+    print(f"webhook benchmark: {os.cpu_count()} cores, load generator {name}, {where.label}; about "
           f"{(len(CONNECTIONS) * 2 * REPEATS * DURATION + 2 * WARMUP) // 60 + 1} minutes", flush=True)
     with tempfile.TemporaryDirectory(prefix="resbot-bench-") as tmp:
         workdir = Path(tmp)
-        with serving(workdir / "serve.log") as (proc, port):
+        with serving(workdir / "serve.log", where.server) as (proc, port):
             start_mem = memory_kib(proc.pid)
             check_answer(port)
-            results = measure(port, name, workdir)
+            results = measure(proc.pid, port, Load(name, where, workdir))
             end_mem = memory_kib(proc.pid)
-    result = table(results, label, start_mem, end_mem)
+    result = table(results, label, where, start_mem, end_mem)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "webhook.md").write_text(result + "\n", encoding="utf-8")
