@@ -116,7 +116,8 @@ class Core:
                                  int(a.get("max_question_chars", 1000)), int(r.get("top_k", 3)))
         # Answers are pure functions of the cleaned question: repeated questions cost a dict lookup.
         # The lock matters because web channels read the memo inline and fill it from a worker thread.
-        self._memo: OrderedDict[str, Answer] = OrderedDict()
+        # Each entry also says whether its question reads as a follow-up, so a cached reply needs no regex.
+        self._memo: OrderedDict[str, tuple[Answer, bool]] = OrderedDict()
         self._memo_size = int(a.get("cache_size", 4096))
         self._memo_lock = threading.Lock()
         self._compute_lock = threading.Lock()
@@ -145,10 +146,11 @@ class Core:
     def ready_answer(self, question: str, context: Context | None = None) -> Answer | None:
         """The answer if it is already memoised (no work done), else None: lets async callers stay inline."""
         text = clean_text(question[: self.limits.max_question_chars + 1])
-        if context is not None and self._is_follow_up(text):
-            return None
         with self._memo_lock:
-            return self._memo.get(text)
+            hit = self._memo.get(text)
+        if hit is None or (context is not None and hit[1]):
+            return None
+        return hit[0]
 
     def _memoised(self, text: str) -> Answer:
         """The context-free answer to a cleaned question, computed once per process (LRU-bounded)."""
@@ -156,11 +158,11 @@ class Core:
             hit = self._memo.get(text)
             if hit is not None:
                 self._memo.move_to_end(text)
-                return hit
+                return hit[0]
         with self._compute_lock:  # one analysis at a time: spaCy's vocabulary is not safe to grow from two threads
             answer = self._with_links(self._fresh(text))
         with self._memo_lock:
-            self._memo[text] = answer
+            self._memo[text] = (answer, self._is_follow_up(text))
             while len(self._memo) > self._memo_size:
                 self._memo.popitem(last=False)
         return answer

@@ -125,6 +125,9 @@ def test_ready_answer_only_returns_memoised_answers(core: Core) -> None:
     answer = core.answer(question)
     assert core.ready_answer(question) is answer
     assert core.ready_answer("more", Context(last=answer)) is None  # a follow-up depends on context
+    alone = core.answer("show the full paragraph")  # asked with no context: memoised like any question
+    assert core.ready_answer("show the full paragraph") is alone
+    assert core.ready_answer("show the full paragraph", Context(last=answer)) is None
 
 
 def test_too_long_question_is_cleaned_in_the_echo(core: Core) -> None:

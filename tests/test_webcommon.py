@@ -52,14 +52,15 @@ def test_rendered_answers_are_encoded_once_per_answer_and_variant(core: Core) ->
     cache = RenderedAnswers(size=2)
     calls: list[str] = []
 
-    def render(answer: Any) -> dict[str, Any]:
+    def render(answer: Any, variant: str) -> dict[str, Any]:
         calls.append(answer.question)
-        return {"text": answer.text}
+        return {"text": answer.text, "variant": variant}
 
     answer = core.answer("when is World Day?")
     first = cache.response(answer, "ephemeral", render)
     assert cache.response(answer, "ephemeral", render) is first and len(calls) == 1
-    assert cache.response(answer, "in_channel", render) is not first and len(calls) == 2
+    second = cache.response(answer, "in_channel", render)
+    assert second is not first and len(calls) == 2 and b"in_channel" in bytes(second.body)
     assert b"30 July" in bytes(first.body) and first.media_type == "application/json"
 
 

@@ -88,6 +88,8 @@ def retry_wait(attempt: int, reply: httpx.Response | None) -> float:
 
 def wants_public(text: str) -> tuple[str, bool]:
     """The question without a ``--public`` flag, and whether the flag was given."""
+    if PUBLIC_FLAG not in text:  # a substring test first: most questions have no flag at all
+        return text, False
     words = text.split()
     if PUBLIC_FLAG not in words:
         return text, False
@@ -138,8 +140,8 @@ class SlackRoutes:
         """POST /slack/commands as plain ASGI: this is the busiest route, so it skips Request objects."""
         headers = header_values(scope, _COMMAND_HEADERS)
         body = await receive_body(receive, self._settings.max_body, headers.get(b"content-length"))
-        if not self._verifier.verify(headers.get(b"x-slack-request-timestamp"),
-                                     headers.get(b"x-slack-signature"), body):
+        if not self._verifier.verify_raw(headers.get(b"x-slack-request-timestamp"),
+                                         headers.get(b"x-slack-signature"), body):
             raise ClientError(401, "invalid or missing Slack signature")
         response = await self._command_response(parse_form(decode_utf8(body), COMMAND_FIELDS))
         await response(scope, receive, send)
@@ -151,7 +153,7 @@ class SlackRoutes:
         text, public = wants_public(form.get("text", ""))
         public = public or self._settings.public_default
         response_type = "in_channel" if public else "ephemeral"
-        key = ":".join(["slack", *(form.get(k, "") for k in ("team_id", "channel_id", "user_id"))])
+        key = f"slack:{form.get('team_id', '')}:{form.get('channel_id', '')}:{form.get('user_id', '')}"
         ready = self._answerer.ready("slack", key, text)
         if ready is not None:
             return self._command_reply(ready, response_type)
@@ -165,8 +167,11 @@ class SlackRoutes:
 
     def _command_reply(self, answer: Answer, response_type: str) -> Response:
         """The slash command's JSON reply, rendered once per memoised answer and response type."""
-        return self._rendered.response(answer, response_type,
-                                       lambda a: {"response_type": response_type, **self._render(a)})
+        return self._rendered.response(answer, response_type, self._command_fields)
+
+    def _command_fields(self, answer: Answer, response_type: str) -> dict[str, Any]:
+        """The JSON fields of a slash command reply."""
+        return {"response_type": response_type, **self._render(answer)}
 
     def _render(self, answer: Answer) -> dict[str, Any]:
         """Slack fields for an answer, or the usage hint when the question was empty."""

@@ -87,12 +87,12 @@ async def receive_body(receive: Receive, limit: int, content_length: str | bytes
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def header_values(scope: Scope, names: Collection[bytes]) -> dict[bytes, str]:
+def header_values(scope: Scope, names: Collection[bytes]) -> dict[bytes, bytes]:
     """The first value of each wanted header (lower-case ``names``), in one pass over the raw headers."""
-    found: dict[bytes, str] = {}
+    found: dict[bytes, bytes] = {}
     for name, value in scope["headers"]:
         if name in names and name not in found:
-            found[name] = value.decode("latin-1")
+            found[name] = value
     return found
 
 
@@ -124,11 +124,12 @@ def parse_form(text: str, fields: Collection[str] | None = None) -> dict[str, st
 
     With ``fields``, only those fields are kept, and only their values are decoded.
     """
-    if text.count("&") >= MAX_FORM_FIELDS:
+    pairs = text.split("&")
+    if len(pairs) > MAX_FORM_FIELDS:
         raise ClientError(400, "malformed form body")
     form: dict[str, str] = {}
     try:
-        for pair in text.split("&"):
+        for pair in pairs:
             key, _, value = pair.partition("=")
             if "%" in key or "+" in key:
                 key = _unquote_field(key)
@@ -287,14 +288,14 @@ class RenderedAnswers:
         self._items: OrderedDict[tuple[int, str], tuple[Answer, Response]] = OrderedDict()
         self._size = size
 
-    def response(self, answer: Answer, variant: str, render: Callable[[Answer], dict[str, Any]]) -> Response:
+    def response(self, answer: Answer, variant: str, render: Callable[[Answer, str], dict[str, Any]]) -> Response:
         """The JSON response for ``answer`` in ``variant`` (e.g. a response type), rendered once."""
         key = (id(answer), variant)
         hit = self._items.get(key)
         if hit is not None and hit[0] is answer:
             self._items.move_to_end(key)
             return hit[1]
-        body = json.dumps(render(answer), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = json.dumps(render(answer, variant), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         response = Response(body, media_type="application/json")
         self._items[key] = (answer, response)
         while len(self._items) > self._size:
