@@ -178,11 +178,11 @@ def memory_kib(pid: int) -> dict[str, int]:
     return found
 
 
-def wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
+def wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float = START_TIMEOUT) -> None:
     """Poll /healthz until it answers 200; RuntimeError if the server exits or takes too long."""
     import httpx
 
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"resbot serve exited with {proc.returncode} during startup")
@@ -192,7 +192,7 @@ def wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError("resbot serve did not answer /healthz within 60 s")
+    raise RuntimeError(f"resbot serve did not answer /healthz within {timeout:.0f} s")
 
 
 @contextmanager

@@ -1,0 +1,108 @@
+"""Instructions per request of `resbot serve`, counted by valgrind's callgrind (repeatable, unlike timings).
+
+Starts `resbot serve` under callgrind with instrumentation off, warms each route up, then counts
+the instructions the server executes for REQUESTS sequential requests to /healthz and to
+/slack/commands (the same signed request as benchmarks/webhook.py). The figure does not move
+with the machine's load, so it shows what a change to the request path costs or saves.
+
+    python benchmarks/instructions.py       # about 1 minute; needs valgrind (Debian package)
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from webhook import (  # noqa: E402
+    ANSWERS,
+    CEILING,
+    HOST,
+    Route,
+    check_answer,
+    free_port,
+    request_for,
+    server_command,
+    server_env,
+    stop,
+    wait_ready,
+)
+
+REQUESTS = 300
+WARMUP = 50
+START_TIMEOUT = 300.0  # seconds: everything runs about 50 times slower under valgrind
+
+
+def callgrind_control(*args: str) -> None:
+    """Run callgrind_control (switch instrumentation, zero or dump the counters)."""
+    subprocess.run(["callgrind_control", *args], capture_output=True, check=False, timeout=120)
+
+
+def counted_instructions(dump: Path) -> int:
+    """The ``totals:`` line of a callgrind dump."""
+    match = re.search(r"^totals:\s+(\d+)", dump.read_text(encoding="utf-8", errors="replace"), re.M)
+    if match is None:
+        raise RuntimeError(f"no totals in {dump}")
+    return int(match.group(1))
+
+
+def per_request(client: httpx.Client, pid: int, route: Route, workdir: Path) -> float:
+    """Instructions the server runs per request of ``route``, over REQUESTS requests."""
+    body, headers = request_for(route)
+    for _ in range(WARMUP):
+        client.request(route.method, route.path, content=body, headers=headers)
+    before = set(workdir.glob("callgrind.*"))
+    callgrind_control("-z", str(pid))
+    callgrind_control("-i", "on", str(pid))
+    for _ in range(REQUESTS):
+        client.request(route.method, route.path, content=body, headers=headers)
+    callgrind_control("-i", "off", str(pid))
+    callgrind_control("-d", str(pid))
+    deadline = time.monotonic() + 60
+    while not (new := set(workdir.glob("callgrind.*")) - before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    dump = max(new, key=lambda p: p.stat().st_mtime)
+    return counted_instructions(dump) / REQUESTS
+
+
+def main() -> int:
+    """Print instructions per request for the ceiling and the answers route; 1 without valgrind."""
+    if not shutil.which("valgrind"):
+        print("valgrind is not installed (apt-get install valgrind)")
+        return 1
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="resbot-callgrind-") as tmp:
+        workdir = Path(tmp)
+        # Fixed hash seed and the system allocator: the counts repeat from run to run.
+        env = server_env() | {"PYTHONHASHSEED": "0", "PYTHONMALLOC": "malloc"}
+        command = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                   f"--callgrind-out-file={workdir}/callgrind.%p",
+                   *server_command(), "serve", "--host", HOST, "--port", str(port)]
+        with (workdir / "serve.log").open("wb") as log:
+            proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                wait_ready(proc, port, START_TIMEOUT)
+                check_answer(port)
+                with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=60) as client:
+                    counts = {route.name: per_request(client, proc.pid, route, workdir)
+                              for route in (CEILING, ANSWERS)}
+            finally:
+                stop(proc)
+    print(f"Instructions per request (callgrind, {REQUESTS} sequential requests each):")
+    for name, count in counts.items():
+        print(f"  {name:28} {count:12,.0f}")
+    print(f"  answers / ceiling: {counts[ANSWERS.name] / counts[CEILING.name]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
