@@ -82,6 +82,8 @@ def test_published_vector_verifies_with_frozen_clock() -> None:
     assert verifier.verify(str(VECTOR_TS), VECTOR_SIGNATURE, VECTOR_BODY)
     assert not SlackVerifier(VECTOR_SECRET, clock=lambda: VECTOR_TS + 301).verify(
         str(VECTOR_TS), VECTOR_SIGNATURE, VECTOR_BODY)
+    raw = verifier.verify_raw(str(VECTOR_TS).encode(), VECTOR_SIGNATURE.encode(), VECTOR_BODY)
+    assert raw and not verifier.verify_raw(str(VECTOR_TS).encode(), VECTOR_SIGNATURE.encode(), VECTOR_BODY + b" ")
 
 
 async def test_published_vector_through_the_app() -> None:
@@ -487,3 +489,11 @@ async def test_slack_signing_secret_uses_env_only() -> None:
 def test_verifier_never_raises(timestamp: str | None, signature: str | None, body: bytes) -> None:
     verifier = SlackVerifier(SIGNING_SECRET, clock=lambda: NOW)
     assert verifier.verify(timestamp, signature, body) is False
+
+
+@settings(max_examples=300, deadline=None)
+@given(hs.one_of(hs.none(), hs.binary(max_size=30), hs.just(str(int(NOW)).encode())),
+       hs.one_of(hs.none(), hs.binary(max_size=80)), hs.binary(max_size=200))
+def test_raw_header_verifier_never_raises(timestamp: bytes | None, signature: bytes | None, body: bytes) -> None:
+    verifier = SlackVerifier(SIGNING_SECRET, clock=lambda: NOW)
+    assert verifier.verify_raw(timestamp, signature, body) is False

@@ -105,3 +105,49 @@ def test_parse_form_refuses_bad_bodies(body: str) -> None:
 
     with pytest.raises(ClientError):
         parse_form(body)
+
+
+def _receiver(messages: list[dict[str, Any]]) -> Callable[[], Any]:
+    """An ASGI receive callable that hands out ``messages`` in order and counts the calls."""
+    queue = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        receive.calls += 1  # type: ignore[attr-defined]
+        return queue.pop(0)
+
+    receive.calls = 0  # type: ignore[attr-defined]
+    return receive
+
+
+async def test_receive_body_joins_chunks_and_enforces_the_limit() -> None:
+    from bot.channels.webcommon import ClientError, receive_body
+
+    parts = [{"type": "http.request", "body": b"ab", "more_body": True},
+             {"type": "http.request", "body": b"cd", "more_body": False}]
+    assert await receive_body(_receiver(parts), 4, None) == b"abcd"
+    with pytest.raises(ClientError) as over:
+        await receive_body(_receiver(parts), 3, None)
+    assert over.value.status == 413
+    never_read = _receiver(parts)
+    with pytest.raises(ClientError) as declared:
+        await receive_body(never_read, 3, b"4")
+    assert declared.value.status == 413 and never_read.calls == 0  # type: ignore[attr-defined]
+    with pytest.raises(ClientError) as malformed:
+        await receive_body(_receiver(parts), 4, b"4x")
+    assert malformed.value.status == 400
+
+
+async def test_receive_body_disconnect_is_a_client_error() -> None:
+    from bot.channels.webcommon import ClientError, receive_body
+
+    gone = [{"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.disconnect"}]
+    with pytest.raises(ClientError) as error:
+        await receive_body(_receiver(gone), 100, None)
+    assert error.value.status == 400
+
+
+def test_header_values_takes_the_first_of_each_wanted_header() -> None:
+    from bot.channels.webcommon import header_values
+
+    scope = {"headers": [(b"x-a", b"1"), (b"x-b", b"2"), (b"x-a", b"3"), (b"x-c", b"4")]}
+    assert header_values(scope, {b"x-a", b"x-c", b"x-d"}) == {b"x-a": b"1", b"x-c": b"4"}
