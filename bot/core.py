@@ -380,8 +380,8 @@ class Core:
         wanted = self.templates.wanted.get(kind, frozenset())
         list_like = kind in ("list", "how_many")
         boost_labels = wanted or (_LIST_LABELS if list_like else frozenset())
-        result = self.searcher.search(text, k=max(self.limits.top_k, 5), boost_labels=boost_labels,
-                                      boost=LIST_BOOST if list_like else KIND_BOOST,
+        boost = LIST_BOOST if list_like else self.templates.kind_boosts.get(kind, KIND_BOOST)
+        result = self.searcher.search(text, k=max(self.limits.top_k, 5), boost_labels=boost_labels, boost=boost,
                                       exclude_kinds=RETRIEVAL_EXCLUDED, per_entity=list_like)
         if not self._accept(result):
             return self._not_found(text, kind)

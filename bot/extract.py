@@ -37,10 +37,14 @@ def split_segments(text: str, analyzer: Analyzer) -> tuple[Segment, ...]:
 
 def best_segment(segments: tuple[Segment, ...], query_terms: Collection[str],
                  weight: Callable[[str], float]) -> int:
-    """Index of the clause holding the most query weight (earliest on ties)."""
+    """Index of the clause holding the most query weight (earliest on ties).
+
+    Weights count squared, so one rare term the user asked about (a named practice, an
+    organisation) outweighs a clause of common words ("States", "forms").
+    """
     best, best_score = 0, -1.0
     for i, seg in enumerate(segments):
-        score = sum(weight(t) for t in query_terms if t in seg.terms)
+        score = sum(weight(t) ** 2 for t in query_terms if t in seg.terms)
         if score > best_score:
             best, best_score = i, score
     return best

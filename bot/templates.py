@@ -32,6 +32,7 @@ class Templates:
     verb_phrases: dict[str, str] = field(default_factory=dict)
     follow_ups: dict[str, re.Pattern[str]] = field(default_factory=dict)
     addressee_aliases: dict[str, str] = field(default_factory=dict)
+    kind_boosts: dict[str, float] = field(default_factory=dict)
 
     def kind_of(self, question: str) -> str:
         """The first kind whose pattern matches the question."""
@@ -72,6 +73,7 @@ def parse_templates(data: dict[str, Any]) -> Templates:
         verb_phrases={str(k): str(v) for k, v in (data.get("verb_phrases") or {}).items()},
         follow_ups={k: _compile(v, f"follow_ups.{k}") for k, v in (data.get("follow_ups") or {}).items()},
         addressee_aliases={str(k).lower(): str(v) for k, v in (data.get("addressee_aliases") or {}).items()},
+        kind_boosts={str(k): float(v) for k, v in (data.get("kind_boosts") or {}).items()},
     )
 
 

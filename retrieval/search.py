@@ -52,13 +52,20 @@ class TypoFixer:
                     self._deletes.setdefault(variant, []).append(word)
 
     def fix_word(self, word: str) -> str:
-        """The most frequent known word one edit away, or ``word`` itself."""
+        """The most frequent known word one edit away, or ``word`` itself.
+
+        A word one letter shorter than ``min_length`` is only repaired by putting back a dropped
+        letter ("agncy" -> "agency"): the result is then long enough to be a safe guess.
+        """
         lower = word.lower()
-        if len(lower) < self.min_length or lower in self.vocabulary:
+        if len(lower) < self.min_length - 1 or lower in self.vocabulary:
             return word
         candidates: set[str] = set()
-        for variant in {lower, *_deletions(lower)}:
-            candidates.update(self._deletes.get(variant, ()))
+        if len(lower) < self.min_length:
+            candidates.update(w for w in self._deletes.get(lower, ()) if len(w) == len(lower) + 1)
+        else:
+            for variant in {lower, *_deletions(lower)}:
+                candidates.update(self._deletes.get(variant, ()))
         if not candidates:
             return word
         return max(sorted(candidates), key=lambda w: self.vocabulary[w])

@@ -100,3 +100,12 @@ def test_every_subcommand_is_documented_in_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for command in ("ask", "chat", "show", "eval", "telegram", "serve"):
         assert f"resbot {command}" in readme, command
+
+
+def test_eval_verbose_lists_dev_failures_but_hides_held_out_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "-v"]) == 0
+    out = capsys.readouterr().out
+    assert "| dev |" in out and "| held-out |" in out
+    assert "held-out failures" not in out
+    assert main(["eval", "--show-heldout"]) == 0
+    assert "held-out failures" in capsys.readouterr().out

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from collections import Counter
+
 from bot.core import Core
+from retrieval.search import TypoFixer
 
 
 def test_typo_repair(core: Core) -> None:
@@ -8,6 +11,14 @@ def test_typo_repair(core: Core) -> None:
     assert fixer.fix("traffiking in persons") == "trafficking in persons"
     assert fixer.fix("Secretery-General").lower() == "secretary-general"
     assert fixer.fix("asked") == "asked"  # short words are left alone
+
+
+def test_a_word_one_short_of_the_minimum_only_gets_a_dropped_letter_back() -> None:
+    fixer = TypoFixer(Counter({"agency": 3, "agent": 1, "weather": 1}), min_length=6)
+    assert fixer.fix_word("agncy") == "agency"  # a dropped letter, put back: six letters
+    assert fixer.fix_word("agenx") == "agenx"  # a five-letter substitution is too risky a guess
+    assert fixer.fix_word("agenct") == "agency"  # six letters: any single edit
+    assert fixer.fix_word("agen") == "agen"  # too short for any repair
 
 
 def test_hits_are_typed_and_stable(core: Core) -> None:
