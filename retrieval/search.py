@@ -177,7 +177,7 @@ class Searcher:
         plain = self.state.plain_terms[chunk.id]
         total = covered = 0.0
         literal = False
-        name_only = places = rare = 0
+        name_only = places = rare = synonyms = phrases = 0
         for (term, synonym), _ in counts.items():
             weight = self.index.weight(term)
             total += weight
@@ -192,7 +192,13 @@ class Searcher:
             elif not synonym or surfaces.get(term, "\0") in lower:
                 literal = True
                 rare += not synonym and self.index.doc_freq[term] <= RARE_DF
+            else:
+                synonyms += 1
+                phrases += " " in surfaces.get(term, "")
         coverage = covered / total if total else 0.0
         # ...unless it is the whole question ("Bangkok"): then nothing else was asked.
         whole = places > 0 and coverage > 0.999
-        return Hit(chunk.id, score, coverage, literal or name_only >= 2 or whole, rare)
+        # Every word of the question found here through synonyms, either two or more groups ("stateless
+        # kids at risk") or one multi-word phrase ("organ trade"), is as on-topic as a literal match.
+        explained = (synonyms >= 2 or phrases >= 1) and coverage > 0.999
+        return Hit(chunk.id, score, coverage, literal or name_only >= 2 or whole or explained, rare)

@@ -31,6 +31,15 @@ def test_hits_are_typed_and_stable(core: Core) -> None:
 def test_synonym_only_match_is_not_literal(core: Core) -> None:
     hits = core.searcher.search("kids", k=5).hits
     assert hits and not any(h.literal for h in hits)
+    partly = core.searcher.search("kids and football", k=5).hits  # "football" is left unexplained
+    assert not any(h.literal for h in partly)
+
+
+def test_a_question_wholly_explained_by_synonyms_counts_as_literal(core: Core) -> None:
+    two_groups = core.searcher.search("stateless kids at risk", k=3).hits[0]
+    assert two_groups.id == "PP23" and two_groups.literal and two_groups.coverage > 0.999
+    one_phrase = core.searcher.search("organ trade", k=3).hits[0]
+    assert one_phrase.id in {"OP18", "OP21"} and one_phrase.literal
 
 
 def test_kind_boost_prefers_chunks_with_the_wanted_entity(core: Core) -> None:
