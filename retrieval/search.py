@@ -126,6 +126,8 @@ class Searcher:
         for group in self.analyzer.glossary.synonyms:
             for member in group:
                 vocab.update(w.lower() for w in _WORD.findall(member))
+        for variant, canonical in self.analyzer.glossary.spelling.items():  # "criminalise" is known, not a typo
+            vocab.update(w.lower() for w in _WORD.findall(f"{variant} {canonical}"))
         for word in self.analyzer.stopwords:
             vocab[word] += 1
         return vocab

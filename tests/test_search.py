@@ -13,6 +13,11 @@ def test_typo_repair(core: Core) -> None:
     assert fixer.fix("asked") == "asked"  # short words are left alone
 
 
+def test_spelling_variants_are_known_words_not_typos(core: Core) -> None:
+    assert core.searcher.typos.fix("countries must criminalise") == "countries must criminalise"
+    assert core.searcher.analyzer.terms("criminalise") == core.searcher.analyzer.terms("criminalize")
+
+
 def test_a_word_one_short_of_the_minimum_only_gets_a_dropped_letter_back() -> None:
     fixer = TypoFixer(Counter({"agency": 3, "agent": 1, "weather": 1}), min_length=6)
     assert fixer.fix_word("agncy") == "agency"  # a dropped letter, put back: six letters
