@@ -37,6 +37,18 @@ DERIVING_CODE = ("extract.py", "structured.py")  # bot/ modules whose output is 
 _NUMBER = re.compile(r"\b\d+\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|sixteen)\b", re.I)
 
 
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+
+
+def asking_sentences(text: str) -> list[str]:
+    """The sentences of a multi-sentence message that ask something, last first (none for one sentence)."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    if len(sentences) < 2:
+        return []
+    asking = [s for s in sentences if s.endswith("?")] or sentences[-1:]
+    return asking[::-1]
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     """When to say "not in this resolution", and how much to cite."""
@@ -168,7 +180,23 @@ class Core:
         return answer
 
     def _fresh(self, text: str) -> Answer:
-        """An answer that needs no conversation context."""
+        """An answer that needs no conversation context.
+
+        A long message that is not answered as a whole ("I'm writing a paper on X. Does it say Y?")
+        is tried again one asking sentence at a time, the last first: the context around a question
+        dilutes its match without changing what is asked.
+        """
+        answer = self._answer_one(text)
+        if answer.found:
+            return answer
+        for sentence in asking_sentences(text):
+            focused = self._answer_one(sentence)
+            if focused.found:
+                return replace(focused, question=text)
+        return answer
+
+    def _answer_one(self, text: str) -> Answer:
+        """The answer to ``text`` taken as one question."""
         ref = find_reference(text)
         if ref is not None:
             return self._lookup(text, ref)

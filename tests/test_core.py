@@ -150,3 +150,22 @@ def test_answers_from_many_threads_match_sequential_answers(core: Core) -> None:
 def test_emoji_or_unknown_script_is_no_match_not_empty(core: Core, question: str) -> None:
     answer = core.answer(question)
     assert answer.error is None and not answer.found and "could not find" in answer.text
+
+
+def test_asking_sentences_last_question_first() -> None:
+    from bot.core import asking_sentences
+
+    assert asking_sentences("when is World Day?") == []
+    assert asking_sentences("I teach. Who leads ICAT? And when is World Day?") == ["And when is World Day?",
+                                                                                   "Who leads ICAT?"]
+    assert asking_sentences("I teach a class. Tell me about World Day.") == ["Tell me about World Day."]
+
+
+def test_a_long_message_is_answered_by_its_asking_sentence(core: Core) -> None:
+    text = ("I run a small shelter and our volunteers keep asking me about this before the campaign week. "
+            "When is the world day against trafficking?")
+    assert not core._answer_one(text).found  # as a whole, the context drowns the question
+    answer = core.answer(text)
+    assert answer.found and answer.question == text and answer.citations[0].id == "OP5"
+    off_topic = core.answer("I am writing an essay for my politics class. What is the capital of Thailand?")
+    assert not off_topic.found
