@@ -154,9 +154,12 @@ def format_table(reports: list[Report]) -> str:
 
 
 def run_all(core: Core) -> list[Report]:
-    """Evaluate on the dev set and, when present, the held-out set."""
+    """Evaluate on the dev set and, when present, the held-out set and an unmerged dev batch."""
     reports = [evaluate(core, load_cases(core.config.path("eval")), "dev")]
     heldout = core.config.path("eval").with_name("eval_heldout.yaml")
     if heldout.exists():
         reports.append(evaluate(core, load_cases(heldout), "held-out"))
+    unmerged = core.config.path("eval").with_name("eval_unmerged.yaml")
+    if unmerged.exists():  # a dev batch tuned on but not yet merged: shown, not floored
+        reports.append(evaluate(core, load_cases(unmerged), "unmerged dev"))
     return reports

@@ -42,7 +42,7 @@ def test_heldout_does_not_regress(heldout: Report) -> None:
 
 
 def test_gold_ids_exist(core: Core) -> None:
-    for name in ("eval.yaml", "eval_heldout.yaml"):
+    for name in ("eval.yaml", "eval_heldout.yaml", "eval_unmerged.yaml"):
         for case in load_cases(core.config.path("eval").with_name(name)):
             for gold in case.gold:
                 assert core.document.get(gold) is not None, (name, case.question, gold)
@@ -56,3 +56,13 @@ def test_key_alternatives() -> None:
 def test_table_has_both_sets(dev: Report, heldout: Report) -> None:
     table = format_table([dev, heldout])
     assert "| dev |" in table and "| held-out |" in table
+
+
+def test_unmerged_batch_is_reported_apart_and_never_repeats_a_dev_question(core: Core) -> None:
+    from bot.evaluate import run_all
+
+    names = [r.name for r in run_all(core)]
+    assert names == ["dev", "held-out", "unmerged dev"]
+    dev = {c.question.lower() for c in load_cases(core.config.path("eval"))}
+    unmerged = load_cases(core.config.path("eval").with_name("eval_unmerged.yaml"))
+    assert unmerged and not any(c.question.lower() in dev for c in unmerged)
