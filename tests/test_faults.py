@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramApp, build_application
 from bot.channels.web import create_app
 from bot.core import Core
-from tests.fakes.slack_api import BOT_USER_ID, FakeSlackAPI
+from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import Call, FakeTelegramAPI, parse_html, text_update
 from tests.fakes.web_harness import (
     SIGNING_SECRET,
@@ -41,6 +41,7 @@ from tests.fakes.web_harness import (
     full_env,
     json_body,
     make_config,
+    mention_event,
     slack_headers,
 )
 
@@ -129,10 +130,7 @@ async def logged(caplog: pytest.LogCaptureFixture, text: str, count: int = 1) ->
 
 def mention(question: str, event_id: str) -> bytes:
     """An app_mention event asking ``question``."""
-    return json_body({"type": "event_callback", "team_id": "T1", "event_id": event_id,
-                      "authorizations": [{"user_id": BOT_USER_ID, "is_bot": True}],
-                      "event": {"type": "app_mention", "user": "U1", "channel": "C1", "ts": "1.1",
-                                "text": f"<@{BOT_USER_ID}> {question}"}})
+    return json_body(mention_event(question, event_id))
 
 
 @pytest.mark.parametrize("faults", WITHIN, ids="-".join)

@@ -31,7 +31,6 @@ from bot.model import Answer, Citation, Item
 from bot.render import chat as chat_render
 from bot.render import slack as slack_render
 from bot.render import telegram as telegram_render
-from tests.fakes.slack_api import BOT_USER_ID
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, parse_html, text_update, utf16_len
 from tests.fakes.web_harness import (
     MATTERMOST_TOKEN,
@@ -40,6 +39,7 @@ from tests.fakes.web_harness import (
     Stack,
     full_env,
     json_body,
+    mention_event,
     running,
     slack_headers,
 )
@@ -319,11 +319,7 @@ async def test_slack_command_route_any_text(stack: Stack, text: str) -> None:
 @given(text=nasty_text())
 async def test_slack_events_route_any_text(stack: Stack, text: str) -> None:
     n = next(_ids)
-    payload = {"type": "event_callback", "team_id": "T1", "event_id": f"EvP{n}",
-               "authorizations": [{"user_id": BOT_USER_ID, "is_bot": True}],
-               "event": {"type": "app_mention", "user": "U1", "channel": f"C{n}", "ts": "1.1",
-                         "text": f"<@{BOT_USER_ID}> {text}"}}
-    body = json_body(payload)
+    body = json_body(mention_event(text, f"EvP{n}", channel=f"C{n}"))
     before = len(stack.slack.calls_of("chat.postMessage"))
     reply = await stack.post("/slack/events", content=body,
                              headers=slack_headers(body, content_type="application/json"))

@@ -23,7 +23,6 @@ from hypothesis import strategies as hs
 
 from bot.config import load_config
 from bot.core import Core, get_core
-from tests.fakes.slack_api import BOT_USER_ID
 from tests.fakes.web_harness import (
     MATTERMOST_TOKEN,
     ROCKETCHAT_TOKEN,
@@ -31,6 +30,7 @@ from tests.fakes.web_harness import (
     Stack,
     free_socket,
     json_body,
+    mention_event,
     plain_answer,
     raw_request,
     running,
@@ -64,11 +64,7 @@ async def via_slack_command(st: Stack, question: str) -> str:
 async def via_slack_event(st: Stack, question: str) -> str:
     """Ask through /slack/events as an app_mention; the posted message as JSON text."""
     n = next(_ids)
-    payload = {"type": "event_callback", "team_id": "T1", "event_id": f"Ev{n}",
-               "authorizations": [{"user_id": BOT_USER_ID, "is_bot": True}],
-               "event": {"type": "app_mention", "user": "U1", "channel": f"C{n}", "ts": "1.1",
-                         "text": f"<@{BOT_USER_ID}> {question}"}}
-    body = json_body(payload)
+    body = json_body(mention_event(question, f"Ev{n}", channel=f"C{n}"))
     before = len(st.slack.calls_of("chat.postMessage"))
     reply = await st.post("/slack/events", content=body,
                           headers=slack_headers(body, content_type="application/json"))

@@ -23,6 +23,7 @@ from tests.fakes.web_harness import (
     Stack,
     full_env,
     json_body,
+    mention_event,
     plain_answer,
     running,
     slack_headers,
@@ -66,12 +67,7 @@ def command(text: str, **extra: str) -> bytes:
 
 def event(question: str, event_id: str | None = None, **fields: object) -> dict[str, object]:
     """An event_callback envelope around an app_mention (override with ``fields``)."""
-    event_id = event_id or f"EvAuto{next(_event_ids)}"
-    inner: dict[str, object] = {"type": "app_mention", "user": "U9", "channel": "C1",
-                                "text": f"<@{BOT_USER_ID}> {question}", "ts": "1.1"}
-    inner.update(fields)
-    return {"type": "event_callback", "team_id": "T1", "event_id": event_id, "event": inner,
-            "authorizations": [{"user_id": BOT_USER_ID, "is_bot": True}]}
+    return mention_event(question, event_id or f"EvAuto{next(_event_ids)}", **{"user": "U9", **fields})
 
 
 # -- signature checks ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from bot.channels.web import create_app
 from bot.config import Config, load_config
 from bot.context import Context
 from bot.model import Answer, Citation
-from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_api import BOT_USER_ID, FakeSlackAPI
 
 SIGNING_SECRET = "test-signing-secret"
 MATTERMOST_TOKEN = "mm-token-123"
@@ -110,6 +110,15 @@ def slack_headers(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int |
 def json_body(data: Any) -> bytes:
     """Compact JSON bytes."""
     return json.dumps(data).encode()
+
+
+def mention_event(question: str, event_id: str, **fields: object) -> dict[str, object]:
+    """A Slack event_callback envelope around an app_mention of the bot (``fields`` override the event)."""
+    inner: dict[str, object] = {"type": "app_mention", "user": "U1", "channel": "C1", "ts": "1.1",
+                                "text": f"<@{BOT_USER_ID}> {question}"}
+    inner.update(fields)
+    return {"type": "event_callback", "team_id": "T1", "event_id": event_id, "event": inner,
+            "authorizations": [{"user_id": BOT_USER_ID, "is_bot": True}]}
 
 
 def free_socket() -> socket.socket:
