@@ -160,7 +160,11 @@ class Analyzer:
         # Merging symbol tokens after tokenisation is cheaper than setting tokenizer.token_match,
         # which reloads all of spaCy's special cases (about 0.1 s at every start).
         nlp.add_pipe("resbot_merge_symbols")
-        ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": False})
+        # Phrases match on NORM with the glossary's spelling variants folded in, so "makes ppl
+        # vulnerable" and "forced labor" meet the phrases written "people" and "labour".
+        for variant, canonical in self.glossary.spelling.items():
+            nlp.vocab[variant].norm_ = canonical
+        ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "NORM", "validate": False})
         patterns: list[dict[str, Any]] = []
         for concept in self.glossary.concepts.values():
             label = ENTITY_LABELS.get(concept.type, "MISC")

@@ -28,6 +28,12 @@ def test_acronym_and_name_share_a_term(core: Core) -> None:
     assert a.terms("UNODC") == a.terms("United Nations Office on Drugs and Crime")
 
 
+def test_spelling_variants_fold_inside_glossary_phrases(core: Core) -> None:
+    a = core.searcher.analyzer
+    assert a.terms("makes ppl vulnerable") == a.terms("makes people vulnerable") == ["~root_causes"]
+    assert a.terms("forced labor") == a.terms("forced labour")
+
+
 def test_synonyms_on_both_sides(core: Core) -> None:
     a = core.searcher.analyzer
     assert a.terms("every two years") == a.terms("biennial")
