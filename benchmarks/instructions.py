@@ -70,6 +70,8 @@ def per_request(client: httpx.Client, pid: int, route: Route, workdir: Path) -> 
     deadline = time.monotonic() + 60
     while not (new := set(workdir.glob("callgrind.*")) - before) and time.monotonic() < deadline:
         time.sleep(0.2)
+    if not new:
+        raise RuntimeError("callgrind wrote no dump within 60 s")
     dump = max(new, key=lambda p: p.stat().st_mtime)
     return counted_instructions(dump) / REQUESTS
 
