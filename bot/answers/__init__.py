@@ -1,0 +1,1 @@
+"""Answer kinds: one module per question shape, chosen by the dispatcher."""
