@@ -116,7 +116,7 @@ def cmd_eval(core: Core, args: argparse.Namespace, out: TextIO) -> int:
     out.write(format_table(reports) + "\n")
     for report in reports:
         # The held-out set is measured, never tuned on, so its failures stay hidden unless asked for by name.
-        shown = args.show_heldout if report.name == "held-out" else args.verbose
+        shown = args.show_heldout if report.name.endswith("held-out") else args.verbose
         if shown:
             out.write(f"\n{report.name} failures:\n" + "\n".join(f"  {f}" for f in report.failures) + "\n")
     return EXIT_OK

@@ -42,7 +42,8 @@ def test_heldout_does_not_regress(heldout: Report) -> None:
 
 
 def test_gold_ids_exist(core: Core) -> None:
-    for name in ("eval.yaml", "eval_heldout.yaml", "eval_unmerged.yaml"):
+    for name in ("eval.yaml", "eval_heldout.yaml", "eval_unmerged.yaml", "eval_factual.yaml",
+                 "eval_factual_heldout.yaml"):
         for case in load_cases(core.config.path("eval").with_name(name)):
             for gold in case.gold:
                 assert core.document.get(gold) is not None, (name, case.question, gold)
@@ -51,6 +52,23 @@ def test_gold_ids_exist(core: Core) -> None:
 def test_key_alternatives() -> None:
     assert key_matches("UNODC|Office on Drugs and Crime", "the united nations office on drugs and crime")
     assert not key_matches("30 July", "31 july")
+
+
+def test_headline_keys_count_only_the_text_before_the_quote(core: Core) -> None:
+    from bot.evaluate import Case
+
+    case = Case("when is World Day?", ("OP5",), ("30 July",))
+    quote_only = Case("what does it say about the internet", ("PP24", "OP14"), ("information and communications",))
+    report = evaluate(core, [case, quote_only], "t")
+    assert report.keys_ok == 2 and report.headline_keys_ok == 1
+
+
+def test_blind_factual_batch_is_split_without_overlap(core: Core) -> None:
+    folder = core.config.path("eval").parent
+    dev = load_cases(folder / "eval_factual.yaml")
+    held = load_cases(folder / "eval_factual_heldout.yaml")
+    assert len(dev) + len(held) >= 50 and len(held) * 3 >= len(dev) + len(held) - 2
+    assert not {c.question.lower() for c in dev} & {c.question.lower() for c in held}
 
 
 def test_table_has_both_sets(dev: Report, heldout: Report) -> None:
@@ -62,7 +80,7 @@ def test_unmerged_batch_is_reported_apart_and_never_repeats_a_dev_question(core:
     from bot.evaluate import run_all
 
     names = [r.name for r in run_all(core)]
-    assert names == ["dev", "held-out", "unmerged dev"]
+    assert names == ["dev", "held-out", "unmerged dev", "factual dev", "factual held-out"]
     dev = {c.question.lower() for c in load_cases(core.config.path("eval"))}
     unmerged = load_cases(core.config.path("eval").with_name("eval_unmerged.yaml"))
     assert unmerged and not any(c.question.lower() in dev for c in unmerged)
