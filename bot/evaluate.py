@@ -13,7 +13,6 @@ from bot.context import Context
 from bot.core import Core
 from bot.model import Answer
 
-
 BLIND_SETS = (("eval_factual.yaml", "factual dev"), ("eval_factual_heldout.yaml", "factual held-out"))
 
 
