@@ -142,7 +142,7 @@ async def test_private_question_is_answered_with_citation_and_buttons(
     assert "(OP5)" in shown(call)
     assert call.params["link_preview_options"] == {"is_disabled": True}
     assert {"text": "Full paragraph", "callback_data": "f:OP5"} in call.buttons
-    assert frontend(app).store.get("telegram:4242") is not None  # follow-up memory kept
+    assert await frontend(app).store.get("telegram:4242") is not None  # follow-up memory kept
 
 
 async def test_ask_in_group_quotes_the_question(app: TelegramApp, fake: FakeTelegramAPI) -> None:

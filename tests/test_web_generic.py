@@ -193,7 +193,7 @@ async def test_healthz_200_without_platform_calls() -> None:
     async with running() as st:
         reply = await st.get("/healthz")
         assert reply.status_code == 200
-        assert reply.json() == {"status": "ok"}
+        assert reply.json() == {"status": "ok", "store": "memory"}
         assert st.slack.calls == []
         assert st.core.questions == []
     async with running(env={}) as st:  # no secrets at all: still healthy
@@ -309,22 +309,6 @@ def test_resbot_serve_honours_port_and_stops_on_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
-
-
-def test_dedupe_memory_lasts_the_configured_window_and_is_bounded() -> None:
-    from bot.channels.webcommon import SeenSet
-
-    now = [0.0]
-    seen = SeenSet(900, clock=lambda: now[0], max_items=3)
-    assert seen.first_time("a")
-    now[0] = 899
-    assert not seen.first_time("a")
-    now[0] = 901
-    assert seen.first_time("a")
-    for key in "bcd":
-        assert seen.first_time(key)
-    assert seen.first_time("a")  # evicted as the oldest of four
-    assert int(load_config(environ={}).get("web", "event_dedupe_seconds")) >= 600
 
 
 @pytest.mark.parametrize(("arg", "env", "expected"), [

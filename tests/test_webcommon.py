@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from bot.channels.metrics import Metrics
 from bot.channels.webcommon import Answerer
-from bot.context import InMemoryContextStore
 from bot.core import Core
+from bot.state.memory import MemoryContexts
 
 
 class CountingExecutor(Executor):
@@ -29,7 +29,7 @@ class CountingExecutor(Executor):
 
 async def test_memoised_answers_skip_the_worker_thread(core: Core) -> None:
     executor = CountingExecutor()
-    answerer = Answerer(core, Metrics(), InMemoryContextStore(), executor)
+    answerer = Answerer(core, Metrics(), MemoryContexts(), executor)
     question = "where was the consultative meeting on national rapporteurs held?"
     first = await answerer.ask("test", None, question)
     assert executor.submitted == 1 and "Bangkok" in first.text
@@ -39,7 +39,7 @@ async def test_memoised_answers_skip_the_worker_thread(core: Core) -> None:
 
 async def test_follow_ups_always_go_to_the_core(core: Core) -> None:
     executor = CountingExecutor()
-    answerer = Answerer(core, Metrics(), InMemoryContextStore(), executor)
+    answerer = Answerer(core, Metrics(), MemoryContexts(), executor)
     await answerer.ask("test", "chat-1", "when is World Day?")
     before = executor.submitted
     full = await answerer.ask("test", "chat-1", "show the full paragraph")

@@ -13,7 +13,6 @@ from bot.channels.security import bearer_token, split_tokens, token_in
 from bot.channels.webcommon import (
     Answerer,
     ClientError,
-    SeenSet,
     form_or_json,
     parse_form,
     read_body,
@@ -28,6 +27,7 @@ from bot.render.chat import (
     render_usage,
 )
 from bot.render.split import Measure, utf16_len
+from bot.state import Dedupe
 
 log = logging.getLogger("resbot.web.chatops")
 
@@ -69,7 +69,7 @@ def _flag_public(text: str) -> tuple[str, bool]:
 class ChatRoutes:
     """Shared request handling for the two Slack-compatible chat servers."""
 
-    def __init__(self, settings: ChatSettings, answerer: Answerer, seen: SeenSet) -> None:
+    def __init__(self, settings: ChatSettings, answerer: Answerer, seen: Dedupe) -> None:
         self._s = settings
         self._answerer = answerer
         self._seen = seen
@@ -100,10 +100,10 @@ class ChatRoutes:
         names = {text_field(data, "user_name"), text_field(data, "user_id")} - {""}
         return bool(names & self._s.own_users)
 
-    def _first_time(self, data: dict[str, Any], field: str) -> bool:
+    async def _first_time(self, data: dict[str, Any], field: str) -> bool:
         """False when this message id was already answered (a redelivery)."""
         message_id = text_field(data, field)
-        return not message_id or self._seen.first_time(f"{self._s.platform}:{message_id}")
+        return not message_id or await self._seen.first_time(f"{self._s.platform}:{message_id}")
 
     def _key(self, data: dict[str, Any]) -> str:
         """The follow-up context key: one per channel."""
@@ -140,7 +140,7 @@ class MattermostRoutes(ChatRoutes):
         """Answer a Mattermost slash command or outgoing webhook with exactly 200 JSON."""
         data = await self._payload(request)
         outgoing = "command" not in data and ("trigger_word" in data or "post_id" in data)
-        if outgoing and (self._is_own(data) or not self._first_time(data, "post_id")):
+        if outgoing and (self._is_own(data) or not await self._first_time(data, "post_id")):
             return JSONResponse({})
         text = text_field(data, "text")
         if outgoing:
@@ -171,7 +171,7 @@ class RocketChatRoutes(ChatRoutes):
         data = await self._payload(request)
         if self._is_own(data) or _truthy(data.get("isEdited")):
             return JSONResponse({})
-        if not self._first_time(data, "message_id"):
+        if not await self._first_time(data, "message_id"):
             return JSONResponse({})
         text = strip_trigger(text_field(data, "text"), text_field(data, "trigger_word"))
         text, _ = _flag_public(text)

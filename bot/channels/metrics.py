@@ -26,6 +26,7 @@ class Metrics:
         self._latency_count = 0
         self._unanswered: Counter[str] = Counter()
         self._answers: Counter[str] = Counter()
+        self._store_errors: Counter[str] = Counter()
 
     def request(self, route: str, status: int) -> None:
         """Count one finished HTTP request."""
@@ -41,6 +42,10 @@ class Metrics:
         self._answers[platform] += 1
         if usable and not found:
             self._unanswered[platform] += 1
+
+    def store_error(self, operation: str) -> None:
+        """Count one state-store operation that fell back (Redis failed or was marked down)."""
+        self._store_errors[operation] += 1
 
     def render(self) -> str:
         """The Prometheus text format for everything recorded so far."""
@@ -62,7 +67,11 @@ class Metrics:
             "# HELP resbot_unanswered_questions_total Questions the resolution does not answer.",
             "# TYPE resbot_unanswered_questions_total counter",
             f"resbot_unanswered_questions_total {sum(self._unanswered.values())}",
+            "# HELP resbot_store_errors_total State-store operations that fell back, by operation.",
+            "# TYPE resbot_store_errors_total counter",
         ]
+        for operation, count in sorted(self._store_errors.items()):
+            lines.append(f'resbot_store_errors_total{{operation="{_label(operation)}"}} {count}')
         return "\n".join(lines) + "\n"
 
     def _render_histogram(self) -> list[str]:

@@ -29,7 +29,6 @@ from bot.channels.webcommon import (
     AsgiEndpoint,
     ClientError,
     RenderedAnswers,
-    SeenSet,
     TaskSet,
     decode_utf8,
     header_values,
@@ -41,6 +40,7 @@ from bot.channels.webcommon import (
 )
 from bot.model import Answer
 from bot.render.slack import SlackMessage, render_answer, render_usage
+from bot.state import Dedupe
 
 log = logging.getLogger("resbot.web.slack")
 
@@ -105,7 +105,7 @@ class SlackRoutes:
     """The two Slack endpoints, sharing one verifier, answerer and background task set."""
 
     def __init__(self, settings: SlackSettings, verifier: SlackVerifier, answerer: Answerer,
-                 tasks: TaskSet, seen: SeenSet, client: Any | None) -> None:
+                 tasks: TaskSet, seen: Dedupe, client: Any | None) -> None:
         self._settings = settings
         self._verifier = verifier
         self._answerer = answerer
@@ -154,10 +154,11 @@ class SlackRoutes:
         public = public or self._settings.public_default
         response_type = "in_channel" if public else "ephemeral"
         key = f"slack:{form.get('team_id', '')}:{form.get('channel_id', '')}:{form.get('user_id', '')}"
-        ready = self._answerer.ready("slack", key, text)
+        context = await self._answerer.context(key)
+        ready = await self._answerer.ready("slack", key, text, context)
         if ready is not None:
             return self._command_reply(ready, response_type)
-        task = asyncio.ensure_future(self._answerer.ask("slack", key, text))
+        task = asyncio.ensure_future(self._answerer.compute("slack", key, text, context))
         done, _ = await asyncio.wait({task}, timeout=self._settings.sync_seconds)
         response_url = form.get("response_url", "")
         if not done and response_url:
@@ -216,16 +217,16 @@ class SlackRoutes:
         if kind == "url_verification":
             return JSONResponse({"challenge": text_field(payload, "challenge")})
         if kind == "event_callback":
-            self._accept_event(payload)
+            await self._accept_event(payload)
         return Response(status_code=200)
 
-    def _accept_event(self, payload: dict[str, Any]) -> None:
+    async def _accept_event(self, payload: dict[str, Any]) -> None:
         """Queue an answer for an event we should answer and have not seen yet."""
         event = payload.get("event")
         if not isinstance(event, dict) or not self._should_answer(event, payload):
             return
         event_id = text_field(payload, "event_id") or text_field(event, "client_msg_id")
-        if event_id and not self._seen.first_time(event_id):
+        if event_id and not await self._seen.first_time(event_id):
             log.info("duplicate Slack event %s ignored", event_id)
             return
         self._tasks.spawn(self._answer_event(event, payload, event_id))
@@ -256,7 +257,7 @@ class SlackRoutes:
         except Exception as exc:  # any client or transport failure: log it, let a retry answer
             log.warning("chat.postMessage to %s failed: %s", channel, exc)
             if event_id:
-                self._seen.forget(event_id)
+                await self._seen.forget(event_id)
 
     async def _post(self, **kwargs: Any) -> None:
         """chat.postMessage through an async or a sync slack_sdk client."""

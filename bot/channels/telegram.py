@@ -17,7 +17,6 @@ import os
 import re
 import signal
 import sys
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -50,9 +49,11 @@ from telegram.ext import (
 )
 
 from bot.config import Config, ConfigError, load_config
-from bot.context import Context, InMemoryContextStore
+from bot.context import Context
 from bot.model import Answer
 from bot.render import telegram as render
+from bot.state import ContextStore, Dedupe, State, open_state
+from bot.state.memory import MemoryContexts, MemoryDedupe
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -130,12 +131,12 @@ class TelegramFrontend:
     """The handlers: translate updates into core calls and Answers into Telegram messages."""
 
     def __init__(self, core: Core, *, inline_cache_seconds: int = 300,
-                 dedupe_size: int = 10_000, context_ttl: float = 1800.0) -> None:
+                 dedupe_size: int = 10_000, context_ttl: float = 1800.0,
+                 dedupe: Dedupe | None = None, store: ContextStore | None = None) -> None:
         self.core = core
-        self.store = InMemoryContextStore(ttl_seconds=context_ttl)
+        self.store: ContextStore = store or MemoryContexts(ttl_seconds=context_ttl)
         self.inline_cache_seconds = inline_cache_seconds
-        self._seen: OrderedDict[int, None] = OrderedDict()
-        self._dedupe_size = dedupe_size
+        self._seen: Dedupe = dedupe or MemoryDedupe(float("inf"), max_items=dedupe_size)
         self._unreachable: set[int] = set()
 
     def install(self, app: TelegramApp) -> None:
@@ -161,12 +162,9 @@ class TelegramFrontend:
 
     async def drop_duplicates(self, update: Update, context: CallbackCtx) -> None:
         """Stop processing an update whose update_id was already handled."""
-        if update.update_id in self._seen:
+        if not await self._seen.first_time(str(update.update_id)):
             log.info("duplicate update %s ignored", update.update_id)
             raise ApplicationHandlerStop
-        self._seen[update.update_id] = None
-        while len(self._seen) > self._dedupe_size:
-            self._seen.popitem(last=False)
 
     async def send(self, update: Update, context: CallbackCtx, reply: render.Reply) -> None:
         """Send every piece of ``reply`` to the update's chat; the keyboard goes on the last."""
@@ -195,18 +193,18 @@ class TelegramFrontend:
             return f"telegram:{chat_id}"
         return f"telegram:{chat_id}:{user.id if user else 0}"
 
-    def ask_core(self, update: Update, question: str) -> Answer:
+    async def ask_core(self, update: Update, question: str) -> Answer:
         """Answer ``question`` with this chat's follow-up context, and remember the answer."""
         key = self.context_key(update)
-        answer: Answer = self.core.answer(question, context=self.store.get(key))
+        answer: Answer = self.core.answer(question, context=await self.store.get(key))
         if answer.found:
-            self.store.put(key, Context(last=answer))
+            await self.store.put(key, Context(last=answer))
         return answer
 
     async def answer_question(self, update: Update, context: CallbackCtx, question: str,
                               *, echo: bool = False) -> None:
         """Answer one question in the update's chat."""
-        answer = self.ask_core(update, question)
+        answer = await self.ask_core(update, question)
         await self.send(update, context, render.render_answer(answer, echo=echo))
 
     # -- commands -------------------------------------------------------------------------
@@ -310,7 +308,7 @@ class TelegramFrontend:
             return
         await query.answer()
         prefix, ids = render.parse_callback(query.data or "")
-        reply = self.button_reply(update, prefix, ids)
+        reply = await self.button_reply(update, prefix, ids)
         if query.message is None and query.inline_message_id:
             # A message sent through inline mode: the bot may not be in that chat, so edit it.
             await context.bot.edit_message_text(
@@ -319,19 +317,19 @@ class TelegramFrontend:
             return
         await self.send(update, context, reply)
 
-    def button_reply(self, update: Update, prefix: str, ids: list[str]) -> render.Reply:
+    async def button_reply(self, update: Update, prefix: str, ids: list[str]) -> render.Reply:
         """What a pressed button shows."""
         if prefix == render.FULL and ids:
             return render.render_paragraph(self.core.show(ids[0]))
         if prefix == render.RELATED and ids:
             return render.render_related([self.core.show(i) for i in ids])
         if prefix == render.QUESTION and ids:
-            return render.render_answer(self.ask_core(update, ids[0]), echo=True)
+            return render.render_answer(await self.ask_core(update, ids[0]), echo=True)
         if prefix == render.EXAMPLE and ids and ids[0].isdigit():
             examples = self.core.examples()
             if int(ids[0]) < len(examples):
                 question = examples[int(ids[0])]
-                return render.render_answer(self.ask_core(update, question), echo=True)
+                return render.render_answer(await self.ask_core(update, question), echo=True)
         return render.render_notice("This button has expired. Ask me again, or see /help.")
 
     # -- errors ---------------------------------------------------------------------------
@@ -369,8 +367,11 @@ async def setup_bot(app: TelegramApp) -> None:
 
 
 def build_application(config: Config, core: Core, *, token: str, base_url: str | None = None,
-                      updater: bool = True) -> TelegramApp:
-    """The PTB Application with every handler; ``updater=False`` for the webhook route."""
+                      updater: bool = True, state: State | None = None) -> TelegramApp:
+    """The PTB Application with every handler; ``updater=False`` for the webhook route.
+
+    With ``state``, update dedupe and follow-up contexts live there (shared by replicas on Redis).
+    """
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -388,11 +389,15 @@ def build_application(config: Config, core: Core, *, token: str, base_url: str |
     if not updater:
         builder = builder.updater(None)
     app: TelegramApp = builder.build()
+    context_ttl = float(config.get("telegram", "context_ttl_seconds", 1800))
     frontend = TelegramFrontend(
         core,
         inline_cache_seconds=int(config.get("telegram", "inline_cache_seconds", 300)),
         dedupe_size=int(config.get("telegram", "dedupe_size", 10_000)),
-        context_ttl=float(config.get("telegram", "context_ttl_seconds", 1800)),
+        context_ttl=context_ttl,
+        dedupe=state.dedupe("telegram-updates", float(config.get("telegram", "dedupe_seconds", 86_400)))
+        if state else None,
+        store=state.contexts("contexts", context_ttl) if state else None,
     )
     frontend.install(app)
     app.bot_data["frontend"] = frontend
@@ -464,7 +469,13 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
     configure_logging()
     base_url = getattr(args, "base_url", None)
-    app = build_application(config, get_core(config), token=token, base_url=base_url)
+    state = open_state(config)
+    app = build_application(config, get_core(config), token=token, base_url=base_url, state=state)
+
+    async def close_state(_: TelegramApp) -> None:
+        await state.aclose()
+
+    app.post_shutdown = close_state
     asyncio.set_event_loop(asyncio.new_event_loop())
     try:
         app.run_polling(

@@ -11,7 +11,8 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.channels.security import token_matches
-from bot.channels.webcommon import ClientError, SeenSet, media_type, parse_json_object, read_body
+from bot.channels.webcommon import ClientError, media_type, parse_json_object, read_body
+from bot.state import Dedupe
 
 log = logging.getLogger("resbot.web.telegram")
 
@@ -21,7 +22,7 @@ SECRET_HEADER = "x-telegram-bot-api-secret-token"
 class TelegramWebhook:
     """Checks the secret header in constant time, parses strictly, queues each update once."""
 
-    def __init__(self, application: Any, secret: str, max_body: int, seen: SeenSet,
+    def __init__(self, application: Any, secret: str, max_body: int, seen: Dedupe,
                  webhook_url: str | None = None,
                  allowed_updates: list[str] | None = None) -> None:
         self._app = application
@@ -71,6 +72,6 @@ class TelegramWebhook:
             update = Update.de_json(data, self._app.bot)
         except Exception:  # PTB raises assorted errors for malformed nested objects
             raise ClientError(400, "malformed Telegram update") from None
-        if self._seen.first_time(f"telegram:{update_id}"):
+        if await self._seen.first_time(f"telegram:{update_id}"):
             await self._app.update_queue.put(update)
         return Response(status_code=200)

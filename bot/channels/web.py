@@ -7,7 +7,7 @@ import gc
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -37,12 +37,12 @@ from bot.channels.webcommon import (
     AnswerCore,
     Answerer,
     ClientError,
-    SeenSet,
     TaskSet,
     json_error,
 )
 from bot.config import Config, ConfigError
-from bot.context import InMemoryContextStore
+from bot.state import State, open_state
+from bot.state.memory import MemoryState
 
 log = logging.getLogger("resbot.web")
 
@@ -125,9 +125,21 @@ def _web(config: Config, key: str, default: Any) -> Any:
     return config.get("web", key, default)
 
 
-async def healthz(request: Request) -> Response:
-    """GET /healthz: the process is up; no platform calls."""
-    return JSONResponse({"status": "ok"})
+def health_endpoint(state: State) -> Callable[[Request], Awaitable[Response]]:
+    """GET /healthz: 200 while the process serves, with the store in use and whether it answers.
+
+    A lost Redis gives ``"status": "degraded"`` but still 200: every replica shares that Redis, and a
+    load balancer that took them all out would turn a degraded service into none.
+    """
+
+    async def healthz(request: Request) -> Response:
+        health = await state.check()
+        body: dict[str, Any] = {"status": "ok" if health.ok else "degraded", "store": health.store}
+        if not health.ok:
+            body["store_error"] = health.detail
+        return JSONResponse(body)
+
+    return healthz
 
 
 async def _client_error(request: Request, exc: Exception) -> Response:
@@ -142,8 +154,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return json_error(exc.status_code, str(exc.detail).lower(), dict(exc.headers or {}))
 
 
+def _dedupe_seconds(config: Config) -> float:
+    """How long delivered event and update ids are remembered."""
+    return float(_web(config, "event_dedupe_seconds", 900))
+
+
 def _add_slack(parts: _Parts, config: Config, answerer: Answerer, tasks: TaskSet,
-               clock: Callable[[], float], slack_client: Any | None) -> None:
+               clock: Callable[[], float], slack_client: Any | None, state: State) -> None:
     """Mount /slack/commands and /slack/events when their secrets are set."""
     secret = config.secret("SLACK_SIGNING_SECRET")
     if secret is None:
@@ -162,7 +179,7 @@ def _add_slack(parts: _Parts, config: Config, answerer: Answerer, tasks: TaskSet
         sync_seconds=float(_web(config, "slack_sync_seconds", 2.0)),
         timeout=float(_web(config, "slack_timeout_seconds", 10)),
     )
-    seen = SeenSet(float(_web(config, "event_dedupe_seconds", 900)), clock)
+    seen = state.dedupe("slack-events", _dedupe_seconds(config))
     slack = SlackRoutes(settings, SlackVerifier(secret, clock), answerer, tasks, seen, client)
     parts.slack = slack
     parts.routes.append(Route("/slack/commands", slack.commands, methods=["POST"]))
@@ -172,11 +189,10 @@ def _add_slack(parts: _Parts, config: Config, answerer: Answerer, tasks: TaskSet
     parts.routes.append(Route("/slack/events", slack.events, methods=["POST"]))
 
 
-def _add_chatops(parts: _Parts, config: Config, answerer: Answerer,
-                 clock: Callable[[], float]) -> None:
+def _add_chatops(parts: _Parts, config: Config, answerer: Answerer, state: State) -> None:
     """Mount /mattermost and /rocketchat when their tokens are set."""
     max_body = int(_web(config, "max_body_bytes", DEFAULT_MAX_BODY))
-    seen = SeenSet(float(_web(config, "event_dedupe_seconds", 900)), clock)
+    seen = state.dedupe("chat-posts", _dedupe_seconds(config))
     if token := config.secret("MATTERMOST_TOKEN"):
         own = frozenset(_web(config, "mattermost_usernames", None) or ())
         mattermost = MattermostRoutes(mattermost_settings(token, max_body, own), answerer, seen)
@@ -191,7 +207,7 @@ def _add_chatops(parts: _Parts, config: Config, answerer: Answerer,
         log.warning("Rocket.Chat route disabled: ROCKETCHAT_TOKEN is not set")
 
 
-def _add_telegram(parts: _Parts, config: Config, core: AnswerCore, clock: Callable[[], float],
+def _add_telegram(parts: _Parts, config: Config, core: AnswerCore, state: State,
                   telegram_app: Any | None) -> None:
     """Mount /telegram when the bot token and the webhook secret are set."""
     token = config.secret("TELEGRAM_BOT_TOKEN")
@@ -208,11 +224,11 @@ def _add_telegram(parts: _Parts, config: Config, core: AnswerCore, clock: Callab
         from bot.core import Core
 
         # The Telegram frontend is typed against the real Core; run() always passes one.
-        telegram_app = build_application(config, cast(Core, core), token=str(token),
-                                         updater=False, base_url=config.get("telegram", "base_url"))
+        telegram_app = build_application(config, cast(Core, core), token=str(token), updater=False,
+                                         base_url=config.get("telegram", "base_url"), state=state)
     webhook = TelegramWebhook(
         telegram_app, secret, int(_web(config, "max_body_bytes", DEFAULT_MAX_BODY)),
-        SeenSet(float(_web(config, "event_dedupe_seconds", 900)), clock),
+        state.dedupe("telegram-webhook", _dedupe_seconds(config)),
         webhook_url=_telegram_webhook_url(config.secret("WEBHOOK_URL")),
         allowed_updates=list(ALLOWED_UPDATES),  # what polling asks for, so both behave alike
     )
@@ -230,22 +246,29 @@ def _telegram_webhook_url(value: str | None) -> str | None:
 
 
 def create_app(config: Config, core: AnswerCore, *, clock: Callable[[], float] = time.time,
-               slack_client: Any | None = None, telegram_app: Any | None = None) -> Starlette:
-    """Build the Starlette app for every platform whose secrets are set in the environment."""
+               slack_client: Any | None = None, telegram_app: Any | None = None,
+               state: State | None = None) -> Starlette:
+    """Build the Starlette app for every platform whose secrets are set in the environment.
+
+    ``state`` is where dedupe and contexts live (``open_state(config)``); default: this process's memory.
+    """
     metrics = Metrics()
+    state = state or MemoryState(clock)
+    state.observe(metrics.store_error)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resbot-core")
-    answerer = Answerer(core, metrics, InMemoryContextStore(), executor)
+    contexts = state.contexts("contexts", float(config.get("state", "context_ttl_seconds", 1800)))
+    answerer = Answerer(core, metrics, contexts, executor)
     tasks = TaskSet()
-    parts = _Parts(routes=[Route("/healthz", healthz, methods=["GET"])])
+    parts = _Parts(routes=[Route("/healthz", health_endpoint(state), methods=["GET"])])
 
     async def metrics_endpoint(request: Request) -> Response:
         """GET /metrics: Prometheus text."""
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
 
     parts.routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
-    _add_slack(parts, config, answerer, tasks, clock, slack_client)
-    _add_chatops(parts, config, answerer, clock)
-    _add_telegram(parts, config, core, clock, telegram_app)
+    _add_slack(parts, config, answerer, tasks, clock, slack_client, state)
+    _add_chatops(parts, config, answerer, state)
+    _add_telegram(parts, config, core, state, telegram_app)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -259,6 +282,7 @@ def create_app(config: Config, core: AnswerCore, *, clock: Callable[[], float] =
                 await parts.telegram.stop()
             if parts.slack is not None:
                 await parts.slack.aclose()
+            await state.aclose()
             executor.shutdown(wait=False, cancel_futures=True)
 
     guard = Middleware(
@@ -309,7 +333,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
     host, port = _host(config, args), _port(config, args)
     # python-telegram-bot 22 warns on every 429 unless told to use timedelta values (webhook route).
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    app = create_app(config, get_core(config))
+    state = open_state(config)  # before the core loads: a wrong REDIS_URL fails in a second, not after it
+    app = create_app(config, get_core(config), state=state)
     # The loaded core is ~100k long-lived objects; a full collection over them stalls every request
     # for ~50 ms (the answers' p99). Freezing them keeps later collections to new objects only.
     gc.collect()

@@ -1,4 +1,4 @@
-"""Pieces every web route shares: bounded body reading, parsing, errors, dedupe, answering."""
+"""Pieces every web route shares: bounded body reading, parsing, errors, answering."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from bot.channels.metrics import Metrics
-from bot.context import Context, ContextStore
+from bot.context import Context
 from bot.model import Answer
+from bot.state import ContextStore
 
 MAX_FORM_FIELDS = 100
 
@@ -187,40 +188,6 @@ def strip_trigger(text: str, trigger: str) -> str:
     return text
 
 
-class SeenSet:
-    """Remembers keys for ``ttl`` seconds (bounded) so retries and duplicates are answered once."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic,
-                 max_items: int = 100_000) -> None:
-        self._ttl = ttl
-        self._clock = clock
-        self._max = max_items
-        self._seen: OrderedDict[str, float] = OrderedDict()
-
-    def first_time(self, key: str) -> bool:
-        """True the first time ``key`` is offered within the window, False for a repeat."""
-        now = self._clock()
-        self._expire(now)
-        if key in self._seen:
-            return False
-        self._seen[key] = now
-        while len(self._seen) > self._max:
-            self._seen.popitem(last=False)
-        return True
-
-    def forget(self, key: str) -> None:
-        """Drop ``key`` so a later retry is treated as new (used when answering failed)."""
-        self._seen.pop(key, None)
-
-    def _expire(self, now: float) -> None:
-        """Drop keys older than the window, oldest first."""
-        while self._seen:
-            key, stamp = next(iter(self._seen.items()))
-            if now - stamp <= self._ttl:
-                break
-            del self._seen[key]
-
-
 class Answerer:
     """Runs the core on one dedicated thread (memoised answers inline), keeps context, records metrics."""
 
@@ -231,34 +198,44 @@ class Answerer:
         self._store = store
         self._executor = executor
 
-    def ready(self, platform: str, key: str | None, text: str) -> Answer | None:
+    async def context(self, key: str | None) -> Context | None:
+        """The conversation's context for a follow-up (None without a key or a live context)."""
+        return await self._store.get(key) if key else None
+
+    async def ready(self, platform: str, key: str | None, text: str,
+                    context: Context | None) -> Answer | None:
         """The answer when the core has it memoised (a dict lookup, cheaper inline than a thread hop)."""
-        context = self._store.get(key) if key else None
         start = time.perf_counter()
         answer = self.core.ready_answer(text, context)
         if answer is not None:
-            self._record(platform, key, answer, time.perf_counter() - start, context)
+            await self._record(platform, key, answer, time.perf_counter() - start, context)
+        return answer
+
+    async def compute(self, platform: str, key: str | None, text: str,
+                      context: Context | None) -> Answer:
+        """Answer ``text`` on the core's thread, then record it as the conversation's context."""
+        loop = asyncio.get_running_loop()
+        answer, seconds = await loop.run_in_executor(self._executor, self._timed, text, context)
+        await self._record(platform, key, answer, seconds, context)
         return answer
 
     async def ask(self, platform: str, key: str | None, text: str) -> Answer:
         """Answer ``text`` for ``platform``, as a follow-up within conversation ``key``."""
-        ready = self.ready(platform, key, text)
+        context = await self.context(key)
+        ready = await self.ready(platform, key, text, context)
         if ready is not None:
             return ready
-        context = self._store.get(key) if key else None
-        loop = asyncio.get_running_loop()
-        answer, seconds = await loop.run_in_executor(self._executor, self._timed, text, context)
-        self._record(platform, key, answer, seconds, context)
-        return answer
+        return await self.compute(platform, key, text, context)
 
-    def _record(self, platform: str, key: str | None, answer: Answer, seconds: float,
-                previous: Context | None) -> None:
+    async def _record(self, platform: str, key: str | None, answer: Answer, seconds: float,
+                      previous: Context | None) -> None:
         """Metrics, and the answer as context for the conversation's next follow-up."""
         self._metrics.answer(platform, seconds, answer.found, answer.usable)
         if key and answer.found:
-            # A repeated question keeps its Context object; putting it again still renews its expiry.
-            kept = previous if previous is not None and previous.last is answer else None
-            self._store.put(key, kept or Context(last=answer))
+            # The same answer again: the read that fetched the context already renewed its expiry.
+            if previous is not None and (previous.last is answer or previous.last == answer):
+                return
+            await self._store.put(key, Context(last=answer))
 
     def _timed(self, text: str, context: Context | None) -> tuple[Answer, float]:
         """Call the core and time it (runs on the executor thread)."""

@@ -240,7 +240,7 @@ def cleared(stack: Stack) -> Stack:
 async def running(core: Any = None, env: Mapping[str, str] | None = None,
                   clock: Callable[[], float] = time.time, telegram_app: Any = None,
                   http: str = "httptools", telegram: Mapping[str, Any] | None = None,
-                  **web: Any) -> AsyncIterator[Stack]:
+                  state: Any = None, **web: Any) -> AsyncIterator[Stack]:
     """Start the fake Slack API and the app (every secret set unless ``env`` says otherwise)."""
     core = core or ScriptedCore()
     slack = FakeSlackAPI()
@@ -248,7 +248,7 @@ async def running(core: Any = None, env: Mapping[str, str] | None = None,
     try:
         config = make_config(full_env() if env is None else env, telegram=telegram,
                              slack_api_url=slack.base_url, **web)
-        app = create_app(config, core, clock=clock, telegram_app=telegram_app)
+        app = create_app(config, core, clock=clock, telegram_app=telegram_app, state=state)
         server = await LiveServer(app, http=http).__aenter__()
         try:
             async with httpx.AsyncClient(timeout=10) as client:

@@ -1,0 +1,220 @@
+"""The Redis store against a real Redis: atomic dedupe, shared contexts and counters, and its faults.
+
+The shared-state tests use the machine's Redis on 127.0.0.1:6379 under a key prefix of their own;
+the fault tests start a private redis-server they can stop and restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot.config import ConfigError
+from bot.context import Context
+from bot.state import State, open_state
+from bot.state.memory import MemoryState
+from bot.state.redis_store import RedisState, redacted
+from tests.fakes.redis_server import RedisProcess, delete_prefix, shared_url, unique_prefix
+from tests.fakes.web_harness import make_config, plain_answer
+
+
+def redis_config(url: str, prefix: str, **state: Any) -> Any:
+    """The project config with REDIS_URL, a key prefix and ``state:`` overrides."""
+    config = make_config({"REDIS_URL": url, "REDIS_KEY_PREFIX": prefix})
+    data = dict(config.data)
+    data["state"] = {**dict(config.section("state")), **state}
+    return type(config)(data=data, root=config.root, environ=config.environ)
+
+
+@pytest.fixture
+def shared() -> Iterator[tuple[str, str]]:
+    """(URL, prefix) on the machine's Redis; the prefix's keys are deleted afterwards."""
+    url, prefix = shared_url(), unique_prefix()
+    yield url, prefix
+    delete_prefix(url, prefix)
+
+
+@pytest_asyncio.fixture
+async def replicas(shared: tuple[str, str]) -> AsyncIterator[tuple[State, State]]:
+    """Two independent stores on one Redis, as two replicas would open them."""
+    first, second = (open_state(redis_config(*shared)) for _ in range(2))
+    assert first.kind == second.kind == "redis"
+    yield first, second
+    await asyncio.gather(first.aclose(), second.aclose())
+
+
+async def test_dedupe_is_atomic_across_replicas(replicas: tuple[State, State]) -> None:
+    a, b = (state.dedupe("events", 60) for state in replicas)
+    claims = await asyncio.gather(*(d.first_time("Ev1") for d in (a, b) * 10))
+    assert sorted(claims) == [False] * 19 + [True]
+    await b.forget("Ev1")
+    assert await a.first_time("Ev1")
+
+
+async def test_dedupe_keys_expire_and_namespaces_stay_apart(replicas: tuple[State, State]) -> None:
+    a = replicas[0].dedupe("events", 0.2)
+    other = replicas[1].dedupe("updates", 0.2)
+    assert await a.first_time("1") and await other.first_time("1")
+    assert not await a.first_time("1")
+    await asyncio.sleep(0.35)
+    assert await a.first_time("1")
+
+
+async def test_contexts_are_shared_expire_and_are_bounded(shared: tuple[str, str]) -> None:
+    url, prefix = shared
+    a = open_state(redis_config(url, prefix, context_max_bytes=2000))
+    b = open_state(redis_config(url, prefix, context_max_bytes=2000))
+    try:
+        store_a, store_b = a.contexts("contexts", 0.3), b.contexts("contexts", 0.3)
+        context = Context(last=plain_answer("when is World Day?", "30 July"))
+        await store_a.put("slack:T1:C1", context)
+        assert await store_b.get("slack:T1:C1") == context
+        assert await store_b.get("slack:T1:C2") is None
+        await asyncio.sleep(0.2)
+        assert await store_a.get("slack:T1:C1") == context  # the read renewed the expiry
+        await asyncio.sleep(0.2)
+        assert await store_b.get("slack:T1:C1") == context
+        await asyncio.sleep(0.4)
+        assert await store_b.get("slack:T1:C1") is None
+        huge = Context(last=plain_answer("q", "x" * 5000))
+        await store_a.put("slack:T1:C3", huge)
+        assert await store_b.get("slack:T1:C3") is None
+    finally:
+        await asyncio.gather(a.aclose(), b.aclose())
+
+
+async def test_counters_count_across_replicas_atomically(replicas: tuple[State, State]) -> None:
+    a, b = (state.counter("rate") for state in replicas)
+    results = await asyncio.gather(*(c.incr("client:1", 2) for c in (a, b) * 25))
+    assert sorted(count for count, _ in results) == list(range(1, 51))
+    assert all(0 < ttl <= 2 for _, ttl in results)
+    assert (await a.incr("client:2", 2))[0] == 1
+    await asyncio.sleep(2.1)
+    count, ttl = await b.incr("client:1", 2)
+    assert count == 1 and 1.5 < ttl <= 2
+
+
+async def test_keys_live_under_the_configured_prefix(shared: tuple[str, str]) -> None:
+    import redis.asyncio
+
+    url, prefix = shared
+    state = open_state(redis_config(url, prefix))
+    try:
+        await state.dedupe("events", 60).first_time("E9")
+        await state.contexts("contexts", 60).put("k", Context(last=plain_answer("q", "a")))
+        await state.counter("rate").incr("ip", 60)
+    finally:
+        await state.aclose()
+    client = redis.asyncio.Redis.from_url(url)
+    try:
+        names = sorted([name async for name in client.scan_iter(match=prefix + "*")])
+    finally:
+        await client.aclose()
+    assert names == [f"{prefix}{n}".encode() for n in ("contexts:k", "events:E9", "rate:ip")]
+
+
+def test_unreachable_redis_at_start_is_one_clear_error_naming_redis_url() -> None:
+    port = RedisProcess.__new__(RedisProcess)  # only for a free port: nothing listens there
+    from tests.fakes.redis_server import free_port
+
+    url = f"redis://user:s3cret@127.0.0.1:{free_port()}/0"
+    with pytest.raises(ConfigError) as caught:
+        open_state(redis_config(url, "x:", timeout_seconds=0.2))
+    message = str(caught.value)
+    assert message.startswith("REDIS_URL=redis://user:***@127.0.0.1:") and "cannot reach Redis" in message
+    assert "s3cret" not in message and "\n" not in message
+    del port
+    with pytest.raises(ConfigError, match="REDIS_URL=http://x: not a Redis URL"):
+        open_state(redis_config("http://x", "x:"))
+
+
+def test_fallback_to_memory_when_configured(caplog: pytest.LogCaptureFixture) -> None:
+    from tests.fakes.redis_server import free_port
+
+    with caplog.at_level(logging.WARNING, logger="resbot.state"):
+        state = open_state(redis_config(f"redis://127.0.0.1:{free_port()}/0", "x:", timeout_seconds=0.2,
+                                        fallback_to_memory=True))
+    assert isinstance(state, MemoryState)
+    assert "fallback_to_memory is set" in caplog.text
+
+
+def test_passwords_are_redacted() -> None:
+    assert redacted("redis://:pw@h:1/0") == "redis://:***@h:1/0"
+    assert redacted("rediss://me:pw@h:1/0") == "rediss://me:***@h:1/0"
+    assert redacted("redis://token@h") == "redis://***@h"
+    assert redacted("redis://h:6379/0") == "redis://h:6379/0"
+
+
+# -- faults: a private redis-server that the test stops and restarts ---------------------------------
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisProcess]:
+    """A redis-server of the test's own, started."""
+    server = RedisProcess()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+async def test_redis_lost_while_running_falls_back_then_recovers(
+        private_redis: RedisProcess, caplog: pytest.LogCaptureFixture) -> None:
+    state = open_state(redis_config(private_redis.url, "f:", retry_seconds=0.2, timeout_seconds=0.3))
+    assert isinstance(state, RedisState)
+    errors: list[str] = []
+    state.observe(errors.append)
+    dedupe, contexts, counter = state.dedupe("events", 60), state.contexts("contexts", 60), state.counter("r")
+    context = Context(last=plain_answer("q", "a"))
+    try:
+        assert await dedupe.first_time("E1") and not await dedupe.first_time("E1")
+        await contexts.put("k", context)
+        assert (await state.check()).ok and errors == []
+
+        private_redis.stop()
+        with caplog.at_level(logging.WARNING, logger="resbot.state"):
+            assert await dedupe.first_time("E1")  # fails open: the event is answered
+            assert await dedupe.first_time("E1")
+            assert await contexts.get("k") is None  # no context: answered as a new question
+            await contexts.put("k", context)  # dropped, no error
+            assert [(await counter.incr("ip", 60))[0] for _ in range(3)] == [1, 2, 3]  # counted locally
+            health = await state.check()
+        assert not health.ok and health.store == "redis" and health.detail
+        assert "dedupe fails open" in caplog.text and "duplicate check for E1 skipped" in caplog.text
+        assert {"dedupe", "context_get", "context_put", "counter"} <= set(errors)
+
+        private_redis.start()
+        await asyncio.sleep(0.25)  # past retry_seconds: the next operation tries Redis again
+        assert await dedupe.first_time("E2") and not await dedupe.first_time("E2")
+        await contexts.put("k", context)
+        assert await contexts.get("k") == context
+        assert (await counter.incr("ip", 60))[0] == 1  # the restarted Redis kept nothing
+        state_health = await state.check()
+        assert state_health.ok
+        assert "reachable again" in caplog.text
+    finally:
+        await state.aclose()
+
+
+@pytest.mark.parametrize("command", ["serve", "telegram"])
+def test_resbot_with_unreachable_redis_exits_with_one_line(command: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.fakes.redis_server import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_", "REDIS_"))}
+    env.update(REDIS_URL=f"redis://:pw@127.0.0.1:{free_port()}/0", TELEGRAM_BOT_TOKEN="1:x")
+    done = subprocess.run([sys.executable, "-m", "bot", command, "--port", "1"] if command == "serve"
+                          else [sys.executable, "-m", "bot", command],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("resbot: REDIS_URL=redis://:***@127.0.0.1:"), done.stderr
+    assert "pw" not in done.stderr.replace("***", "")
