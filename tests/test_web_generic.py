@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as hs
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
 
 from bot.config import load_config
 from bot.core import Core, get_core
@@ -34,6 +35,7 @@ from tests.fakes.web_harness import (
     plain_answer,
     raw_request,
     running,
+    sample,
     slack_headers,
 )
 
@@ -252,19 +254,34 @@ async def test_concurrency_cap_answers_503_with_retry_after_never_500() -> None:
         assert (await st.get("/healthz")).status_code == 200
 
 
-async def test_metrics_count_requests_latency_and_unanswered() -> None:
+async def test_metrics_count_requests_latency_shapes_and_unanswered() -> None:
     core = ScriptedCore()
     core.replies["off topic"] = plain_answer("off topic", "I could not find that.", found=False)
     async with running(core=core) as st:
         await via_mattermost(st, "what does OP5 say")
         await via_mattermost(st, "off topic")
         await st.get("/nope")
-        text = (await st.get("/metrics")).text
-        assert 'resbot_http_requests_total{route="/mattermost",status="200"} 2' in text
-        assert 'resbot_http_requests_total{route="other",status="404"} 1' in text
-        assert "resbot_answer_latency_seconds_count 2" in text
-        assert 'resbot_answer_latency_seconds_bucket{le="+Inf"} 2' in text
-        assert "resbot_unanswered_questions_total 1" in text
+        reply = await st.get("/metrics")
+        assert reply.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+        text = reply.text
+        assert sample(text, "resbot_http_requests_total", route="/mattermost", status="200") == 2
+        assert sample(text, "resbot_http_requests_total", route="other", status="404") == 1
+        assert sample(text, "resbot_answer_latency_seconds_count") == 2
+        assert sample(text, "resbot_answer_latency_seconds_bucket", le="+Inf") == 2
+        assert sample(text, "resbot_answers_total", platform="mattermost", kind="fact", found="true") == 1
+        assert sample(text, "resbot_answers_total", platform="mattermost", kind="fact", found="false") == 1
+        assert sample(text, "resbot_unanswered_questions_total") == 1
+
+
+async def test_metrics_speak_openmetrics_when_the_scraper_asks() -> None:
+    async with running(core=ScriptedCore()) as st:
+        await via_mattermost(st, "what does OP5 say")
+        reply = await st.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+        assert reply.headers["content-type"].startswith("application/openmetrics-text; version=1.0.0")
+        families = {f.name: f for f in openmetrics_families(reply.text)}
+        assert reply.text.endswith("# EOF\n")
+        assert families["resbot_answers"].type == "counter"
+        assert families["resbot_answer_latency_seconds"].type == "histogram"
 
 
 def test_procfile() -> None:

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -262,8 +262,9 @@ def create_app(config: Config, core: AnswerCore, *, clock: Callable[[], float] =
     parts = _Parts(routes=[Route("/healthz", health_endpoint(state), methods=["GET"])])
 
     async def metrics_endpoint(request: Request) -> Response:
-        """GET /metrics: Prometheus text."""
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+        """GET /metrics: Prometheus text, or OpenMetrics when the scraper asks for it."""
+        body, content_type = metrics.exposition(request.headers.get("accept"))
+        return Response(body, headers={"Content-Type": content_type})
 
     parts.routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     _add_slack(parts, config, answerer, tasks, clock, slack_client, state)

@@ -230,7 +230,7 @@ class Answerer:
     async def _record(self, platform: str, key: str | None, answer: Answer, seconds: float,
                       previous: Context | None) -> None:
         """Metrics, and the answer as context for the conversation's next follow-up."""
-        self._metrics.answer(platform, seconds, answer.found, answer.usable)
+        self._metrics.answer(platform, seconds, answer.found, answer.usable, answer.kind)
         if key and answer.found:
             # The same answer again: the read that fetched the context already renewed its expiry.
             if previous is not None and (previous.last is answer or previous.last == answer):

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import ASGIApp
 
 from bot.channels.web import create_app
@@ -77,6 +78,17 @@ class ScriptedCore:
     def examples(self) -> list[str]:
         """Example questions."""
         return list(EXAMPLES)
+
+
+def scraped(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of a /metrics body, parsed by prometheus_client's own text parser."""
+    return {(sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def sample(text: str, name: str, **labels: str) -> float | None:
+    """One sample's value in a /metrics body (None when the series is absent)."""
+    return scraped(text).get((name, frozenset(labels.items())))
 
 
 def make_config(env: Mapping[str, str] | None = None, telegram: Mapping[str, Any] | None = None,
