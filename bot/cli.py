@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 from bot.config import ConfigError, load_config
-from bot.context import Context
+from bot.context import Context, advance
 from bot.core import Core, get_core
 from bot.model import Answer
 from bot.render.plain import answer_json, render_plain
@@ -111,9 +111,14 @@ def cmd_show(core: Core, args: argparse.Namespace, out: TextIO) -> int:
 def cmd_eval(core: Core, args: argparse.Namespace, out: TextIO) -> int:
     """Print the evaluation table."""
     from bot.evaluate import format_table, run_all
+    from bot.shape_eval import format_shape_table, run_shapes
 
     reports = run_all(core)
     out.write(format_table(reports) + "\n")
+    shapes = run_shapes(core)
+    out.write("\nBy question shape (share answered right):\n" + format_shape_table(shapes) + "\n")
+    if args.verbose and shapes:
+        out.write("\nshapes dev failures:\n" + "\n".join(f"  {f}" for f in shapes[0].failures) + "\n")
     for report in reports:
         # The held-out set is measured, never tuned on, so its failures stay hidden unless asked for by name.
         shown = args.show_heldout if report.name.endswith("held-out") else args.verbose
@@ -130,7 +135,7 @@ def chat_reply(core: Core, line: str, context: Context | None) -> tuple[str, Con
     if command.startswith("/show "):
         return render_plain(core.show(line.strip()[6:]), full=True), context
     answer = core.answer(line, context=context)
-    return render_plain(answer), (Context(last=answer) if answer.found else context)
+    return render_plain(answer), advance(context, answer)
 
 
 def _enable_line_editing() -> None:
