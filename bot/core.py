@@ -13,7 +13,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import retrieval
-from bot.config import Config, load_config
+from bot.answers.dispatch import ShapeAnswers
+from bot.answers.mentions import MentionIndex
+from bot.answers.toolkit import Toolkit
+from bot.config import Config, ConfigError, load_config
 from bot.context import Context
 from bot.extract import Segment, best_segment, pick_entities, quote, split_segments
 from bot.model import Answer, Citation, Item
@@ -86,6 +89,14 @@ def _derive(document: Document, analyzer: Analyzer, templates: Templates, params
     return Derived(searcher.state, segments, structure, action_terms, anchor_terms)
 
 
+def _countries_path(config: Config) -> Path:
+    """content.countries, or countries.yaml beside the glossary for configs written before it existed."""
+    try:
+        return config.path("countries")
+    except ConfigError:
+        return config.path("glossary").with_name("countries.yaml")
+
+
 def _join(names: list[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -137,6 +148,9 @@ class Core:
         self.structured = StructuredAnswers(document, analyzer, self.templates, self.structure,
                                             self.limits.quote_chars, state.plain_terms, derived.action_terms)
         self._anchor_terms = derived.anchor_terms
+        kit = Toolkit(document, self.searcher, self.templates, self.segments,
+                      MentionIndex(document, self.searcher, self.segments), self.limits.quote_chars)
+        self.shapes = ShapeAnswers(kit, self.structure.directives, _countries_path(config))
 
     # ----- public API -------------------------------------------------------------------
     def answer(self, question: str, context: Context | None = None) -> Answer:
@@ -200,6 +214,9 @@ class Core:
         ref = find_reference(text)
         if ref is not None:
             return self._lookup(text, ref)
+        shaped = self.shapes.try_answer(text)
+        if shaped is not None:
+            return shaped
         structured = self.structured.try_answer(text)
         if structured is not None:
             return structured
@@ -208,7 +225,7 @@ class Core:
             return self._footnote_fact(text) or self._retrieve(text, self.templates.kind_of(text))
         if intent is not None:
             return self._document_answer(text, intent)
-        return self._retrieve(text, self.templates.kind_of(text))
+        return self.shapes.try_answer(text, late=True) or self._retrieve(text, self.templates.kind_of(text))
 
     def _footnote_fact(self, text: str) -> Answer | None:
         """'treaty series volume of the Palermo Protocol': the paragraph, then the footnote on that name."""

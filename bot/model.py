@@ -39,6 +39,7 @@ class Answer:
     related: tuple[str, ...] = ()
     error: str | None = None
     links: dict[str, str] = field(default_factory=dict)
+    subject: str = ""  # what the question was about, for follow-ups ("and Canada?" after "is the US a sponsor?")
 
     @property
     def usable(self) -> bool:

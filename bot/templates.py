@@ -33,6 +33,13 @@ class Templates:
     follow_ups: dict[str, re.Pattern[str]] = field(default_factory=dict)
     addressee_aliases: dict[str, str] = field(default_factory=dict)
     kind_boosts: dict[str, float] = field(default_factory=dict)
+    shapes: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    subject_filler: tuple[str, ...] = ()
+    bare_topic_words: int = 4
+    shape_answers: dict[str, str] = field(default_factory=dict)
+    overview_addressees: tuple[dict[str, Any], ...] = ()
+    named_lists: tuple[dict[str, Any], ...] = ()
+    overview_verbs: dict[str, str] = field(default_factory=dict)
 
     def kind_of(self, question: str) -> str:
         """The first kind whose pattern matches the question."""
@@ -74,6 +81,13 @@ def parse_templates(data: dict[str, Any]) -> Templates:
         follow_ups={k: _compile(v, f"follow_ups.{k}") for k, v in (data.get("follow_ups") or {}).items()},
         addressee_aliases={str(k).lower(): str(v) for k, v in (data.get("addressee_aliases") or {}).items()},
         kind_boosts={str(k): float(v) for k, v in (data.get("kind_boosts") or {}).items()},
+        shapes=tuple((str(name), _compile(pat, f"shapes.{name}")) for name, pat in data.get("shapes") or ()),
+        subject_filler=tuple(sorted((str(w) for w in data.get("subject_filler") or ()), key=len, reverse=True)),
+        bare_topic_words=int(data.get("bare_topic_words", 4)),
+        shape_answers={k: str(v) for k, v in (data.get("shape_answers") or {}).items()},
+        overview_addressees=tuple(dict(d) for d in data.get("overview_addressees") or ()),
+        named_lists=tuple(dict(d) for d in data.get("named_lists") or ()),
+        overview_verbs={str(k): str(v) for k, v in (data.get("overview_verbs") or {}).items()},
     )
 
 

@@ -1,0 +1,130 @@
+"""Where a subject occurs in the text: every paragraph holding all its words, or the words it lacks.
+
+A subject word matches a paragraph through its stem, a glossary concept or a synonym group. Words
+that stand only inside an organisation's name ("Drugs" in "Office on Drugs and Crime") do not count:
+the text does not speak of drugs there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.extract import Segment, best_segment, quote
+from retrieval.nlp import Analyzer, Term
+from retrieval.parse import Chunk, Document
+from retrieval.search import Searcher
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_NAME_LABELS = frozenset({"ORG", "GPE"})
+# Reading order for listings: operative paragraphs first, then the preamble, footnotes, document data.
+PREFIX_MIN = 4
+COMMON_SHARE = 0.25
+KIND_ORDER = {"operative": 0, "preambular": 1, "subitem": 1, "footnote": 2, "meta": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Mentions:
+    """The paragraphs that hold every word of a subject, and the subject's words the text lacks."""
+
+    subject: str
+    terms: tuple[Term, ...]
+    ids: tuple[str, ...]
+    missing: tuple[str, ...]
+    partial: bool = False  # no paragraph holds every word: these hold the most of them
+
+    @property
+    def found(self) -> bool:
+        """True when some paragraph mentions the subject."""
+        return bool(self.ids)
+
+
+class MentionIndex:
+    """Per paragraph, every term and word stem it holds outside organisation names."""
+
+    def __init__(self, document: Document, searcher: Searcher, segments: dict[str, tuple[Segment, ...]]) -> None:
+        self.document = document
+        self.searcher = searcher
+        self.analyzer: Analyzer = searcher.analyzer
+        self.segments = segments
+        self._order = {c.id: (KIND_ORDER.get(c.kind, 4), i) for i, c in enumerate(document.chunks)}
+        self._held = {c.id: self._held_terms(c) for c in document.chunks}
+        self._everywhere = frozenset().union(*self._held.values())
+        self._words = frozenset(w for c in document.chunks for w in re.findall(r"[a-z]+", c.text.lower()))
+
+    def _held_terms(self, chunk: Chunk) -> frozenset[str]:
+        analysis = self.searcher.analyses[chunk.id]
+        text = chunk.text
+        for e in analysis.entities:  # blank out organisation and place names, keeping offsets
+            if e.label in _NAME_LABELS:
+                text = text[: e.start] + " " * (e.end - e.start) + text[e.end:]
+        words = {self.analyzer.stem(part) for w in _WORD.findall(text.lower()) for part in re.split(r"['’]", w) if part}
+        return frozenset(words | {t.value for t in analysis.terms})
+
+    def subject_terms(self, subject: str) -> tuple[Term, ...]:
+        """The subject's terms after typo repair, once each."""
+        corrected = self.searcher.typos.fix(self.analyzer.strip_stop_phrases(subject))
+        unique: dict[str, Term] = {}
+        for term in self.analyzer.analyze(corrected).terms:
+            term = self._expand_prefix(term)
+            unique.setdefault(term.value, term)
+        return tuple(unique.values())
+
+    def _holds(self, chunk_id: str, term: Term) -> bool:
+        held = self._held[chunk_id]
+        if term.value in held:
+            return True
+        # A synonym-group word also matches itself ("kids" when the text says "kids").
+        return bool(term.synonym and term.surface and self.analyzer.stem(term.surface) in held)
+
+    def _anywhere(self, term: Term) -> bool:
+        return term.value in self._everywhere or bool(
+            term.synonym and term.surface and self.analyzer.stem(term.surface) in self._everywhere)
+
+    def _expand_prefix(self, term: Term) -> Term:
+        """A clipped word ("rehab", "admin") stands for the text's word it begins, when only one does."""
+        word = term.surface or term.value
+        if term.value.startswith(("@", "~", "#")) or len(word) < PREFIX_MIN or self._anywhere(term):
+            return term
+        longer = {self.analyzer.stem(w) for w in self._words if w.startswith(word)}
+        return Term(longer.pop(), surface=word) if len(longer) == 1 else term
+
+    def common(self, term: Term) -> bool:
+        """True for a term most paragraphs hold ("trafficking", "persons"): no topic by itself."""
+        return self.searcher.index.doc_freq.get(term.value, 0) > COMMON_SHARE * len(self.document.chunks)
+
+    def find(self, subject: str, kinds: frozenset[str] | None = None) -> Mentions:
+        """Every paragraph (of ``kinds``, default all) holding each subject term; reading order, operative first."""
+        terms = self.subject_terms(subject)
+        if not terms:
+            return Mentions(subject, terms, (), ())
+        missing = tuple(t.surface or t.value for t in terms if not self._anywhere(t))
+        if missing:
+            return Mentions(subject, terms, (), missing)
+        chunks = [c for c in self.document.chunks if kinds is None or c.kind in kinds]
+        ids = [c.id for c in chunks if all(self._holds(c.id, t) for t in terms)]
+        partial = False
+        parents = {self.document.by_id[i].parent for i in ids}
+        ids = [i for i in ids if i not in parents]  # PP8(d) says it; PP8 only holds PP8(d)
+        if not ids:
+            ids, partial = self._most_of(chunks, terms), True
+        ids.sort(key=self._order.__getitem__)
+        return Mentions(subject, terms, tuple(ids), (), partial)
+
+    def _most_of(self, chunks: list[Chunk], terms: tuple[Term, ...]) -> list[str]:
+        """The paragraphs holding the largest weighted share of the terms (at least half of the weight)."""
+        weight = self.searcher.index.weight
+        total = sum(weight(t.value) for t in terms) or 1.0
+        shares = {c.id: sum(weight(t.value) for t in terms if self._holds(c.id, t)) / total for c in chunks}
+        best = max(shares.values(), default=0.0)
+        if best < 0.5:
+            return []
+        return [cid for cid, share in shares.items() if share >= best - 1e-9]
+
+    def clause(self, chunk_id: str, terms: tuple[Term, ...], max_chars: int) -> str:
+        """The verbatim clause of a paragraph that holds the most of the terms."""
+        chunk = self.document.by_id[chunk_id]
+        segs = self.segments[chunk_id]
+        values = [t.value for t in terms]
+        index = best_segment(segs, values, self.searcher.index.weight)
+        return quote(chunk.text, segs, index, max_chars)

@@ -1,0 +1,70 @@
+"""What shape a question has (topic, locate, yes/no, overview, count, definition), from templates.yaml."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.templates import Templates
+
+_QUESTION_WORD = re.compile(
+    r"^\W*(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|does|do|did|has|have|can|could|"
+    r"should|would|will|must|may|list|name|show|give|tell|explain|find|define)\b", re.I)
+_LEAD = re.compile(r"^(?:(?:about|on|with|to|of|up|that|which|where|regarding|concerning|re|the|this|these|"
+                   r"mentions?|talks?|deals?|refers?|covers?|discuss(?:es)?|says?|is|are|speaks?|addresses|"
+                   r"sets?|mentioning|naming|lists?)\s+)+", re.I)
+_TRAIL = re.compile(r"(?:\s+(?:is|are|was|were|does|do|did|it|in it|there))+$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A question's shape and the thing it asks about (``subject``), plus a named list if any."""
+
+    name: str
+    subject: str
+    group: str = ""
+
+
+def _group(m: re.Match[str], prefix: str) -> str:
+    """The first non-empty group named ``prefix``, ``prefix2``, ``prefix3`` ..."""
+    for name, value in m.groupdict().items():
+        if value and name.rstrip("0123456789") == prefix:
+            return value.strip()
+    return ""
+
+
+class ShapeReader:
+    """Reads a question's shape with the patterns of templates.yaml, first match wins."""
+
+    def __init__(self, templates: Templates) -> None:
+        self.templates = templates
+        fillers = "|".join(re.escape(f) for f in templates.subject_filler)
+        self._filler = re.compile(rf"\b(?:{fillers})\b", re.I) if fillers else None
+
+    def read(self, question: str) -> Shape | None:
+        """The shape of ``question``, or None when it has none of the listed shapes."""
+        for name, pattern in self.templates.shapes:
+            m = pattern.search(question)
+            if m is None:
+                continue
+            subject = self.clean_subject(_group(m, "x"))
+            if name not in ("overview",) and not subject:
+                continue
+            return Shape(name, subject, self.clean_subject(_group(m, "y")))
+        return self._bare_topic(question)
+
+    def _bare_topic(self, question: str) -> Shape | None:
+        """A few words with no question word ("refugees", "victims trust fund") ask about a topic."""
+        words = question.split()
+        if not words or len(words) > self.templates.bare_topic_words or _QUESTION_WORD.search(question):
+            return None
+        subject = self.clean_subject(question)
+        return Shape("topic", subject) if subject else None
+
+    def clean_subject(self, text: str) -> str:
+        """The subject without filler ("at all", "in the res"), leading verbs or trailing punctuation."""
+        if self._filler is not None:
+            text = self._filler.sub(" ", text)
+        text = " ".join(text.split()).strip(" ?!.,;:-–—'\"“”")
+        text = _LEAD.sub("", text)
+        return _TRAIL.sub("", text).strip(" ?!.,;:-–—")
