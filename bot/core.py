@@ -14,6 +14,7 @@ from pathlib import Path
 
 import retrieval
 from bot.answers.dispatch import ShapeAnswers
+from bot.answers.follow_up import FollowUps
 from bot.answers.mentions import MentionIndex
 from bot.answers.toolkit import Toolkit
 from bot.config import Config, ConfigError, load_config
@@ -151,6 +152,7 @@ class Core:
         kit = Toolkit(document, self.searcher, self.templates, self.segments,
                       MentionIndex(document, self.searcher, self.segments), self.limits.quote_chars)
         self.shapes = ShapeAnswers(kit, self.structure.directives, _countries_path(config))
+        self.follow_ups = FollowUps(analyzer, self.shapes.reader)
 
     # ----- public API -------------------------------------------------------------------
     def answer(self, question: str, context: Context | None = None) -> Answer:
@@ -258,22 +260,33 @@ class Core:
         return any(p.search(text) for p in self.templates.follow_ups.values())
 
     def _follow_up(self, text: str, last: Answer) -> Answer | None:
-        """'more', 'show the full paragraph', 'and paragraph 13?', 'what about the OSCE?'."""
+        """'more', 'show the full paragraph', 'and paragraph 13?', 'and Canada?', 'when was it held?'.
+
+        A follow-up takes the conversation's subject, never the previous answer's type: a question
+        of its own ("and when is World Day?") is answered as one.
+        """
         patterns = self.templates.follow_ups
         if patterns["more"].search(text):
             return self._more(last)
         if patterns["full"].search(text):
             return self._full(last)
         m = patterns["about"].search(text)
-        if m is None:
-            return None
-        rest = m.group("rest")
-        if find_reference(rest) is not None:
+        if m is not None:
+            return self._about(text, m.group("rest"), last)
+        if find_reference(text) is None and self.follow_ups.elliptic(text):
+            filled = self.follow_ups.fill_in(text, last)
+            return self._fresh(filled) if filled else None
+        return None
+
+    def _about(self, text: str, rest: str, last: Answer) -> Answer:
+        """'and X?': X as a question of its own, or the last question asked again about X."""
+        if find_reference(rest) is not None or self.follow_ups.is_question(rest):
             return self._fresh(rest)
+        swapped = self.follow_ups.swap_subject(last, rest)
+        if swapped is not None:
+            return replace(self._fresh(swapped), subject=rest)
         if last.kind == "task":
             return self.structured.tasks_for(text, rest, "all") or self._fresh(rest)
-        if last.kind in self.templates.wanted:
-            return self._retrieve(rest, last.kind)
         return self._fresh(rest)
 
     def _more(self, last: Answer) -> Answer:

@@ -7,6 +7,7 @@ resolved, and it lists the whole list so the reader can check it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -135,7 +136,7 @@ def _display(country: Country) -> str:
 def _run_length(text: str, entities: list[Entity]) -> int:
     """How many entities form one list: each separated from the next only by commas and 'and'."""
     count = 1 if entities else 0
-    for a, b in zip(entities, entities[1:], strict=False):
+    for a, b in itertools.pairwise(entities):
         gap = text[a.end: b.start].strip(" ,").lower()
         if gap not in ("", "and", "the", "and the", ", and the"):
             break

@@ -1,0 +1,80 @@
+"""Follow-ups inherit the conversation's subject, never the previous answer's type.
+
+"and the US?" after "is Russia a sponsor?" becomes "is the US a sponsor?"; "when was it held?"
+after "what was the Bangkok meeting about?" becomes "when was the Bangkok meeting held?"; "and
+when is World Day?" is a question of its own and is answered as one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.answers.shapes import ShapeReader
+from bot.model import Answer
+from retrieval.nlp import Analyzer
+
+_PRONOUN = re.compile(r"\b(?:it|its|it's|that|this|they|them|their|there|those|these|one|ones|he|she|his|her)\b",
+                      re.I)
+# "does it mention", "did they sponsor it": here "it" is the resolution, not the conversation's subject.
+_DOCUMENT_PRONOUN = re.compile(r"\b(?:does|did|do|will|would) (?:it|they) (?:say|mention|talk|cover|address|ask|"
+                               r"urge|call|want|recommend|request|invite|encourage|refer|deal|discuss|speak|include)|"
+                               r"\b(?:sponsor|support|draft|write|submit|table|put)(?:ed|s)? it\b", re.I)
+_QUESTION = re.compile(r"^\W*(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|does|do|did|has|"
+                       r"have|can|could|should|would|will|must|list|name|show|tell|give)\b", re.I)
+MAX_ELLIPTIC_TERMS = 2  # a follow-up with more words of its own than this stands on its own
+
+
+class FollowUps:
+    """Rewrites a follow-up as a standalone question from the conversation's last answer."""
+
+    def __init__(self, analyzer: Analyzer, reader: ShapeReader) -> None:
+        self.analyzer = analyzer
+        self.reader = reader
+
+    def is_question(self, text: str) -> bool:
+        """True when ``text`` asks something by itself ("when is World Day"), not a bare name ("Canada", "WHO")."""
+        first = text.split()[0] if text.split() else ""
+        return bool(_QUESTION.search(text)) and not (first.isupper() and len(first) > 1)
+
+    def swap_subject(self, last: Answer, rest: str) -> str | None:
+        """The last question with its subject replaced by ``rest`` ("is Russia a sponsor" -> "is Canada a sponsor")."""
+        if not last.subject or not last.question:
+            return None
+        pattern = re.compile(rf"\b{re.escape(last.subject)}\b", re.I)
+        if not pattern.search(last.question):
+            return None
+        return pattern.sub(lambda _: rest, last.question, count=1)
+
+    def subject_of(self, last: Answer) -> str:
+        """The conversation's subject: the last answer's, else the names or content words of its question."""
+        if last.subject:
+            return last.subject
+        text = self.analyzer.strip_stop_phrases(last.question)
+        names = [e.text for e in self.analyzer.analyze(text).entities if e.concept.startswith("@")]
+        if names:
+            return " ".join(dict.fromkeys(names))
+        shape = self.reader.read(last.question)
+        if shape is not None and shape.subject:
+            return shape.subject
+        return " ".join(self.analyzer.analyze(text).words)
+
+    def elliptic(self, text: str) -> bool:
+        """True when the question leans on the conversation: a pronoun, or almost no words of its own."""
+        own = _DOCUMENT_PRONOUN.sub(" ", text)
+        terms = [t for t in self.analyzer.terms(self.analyzer.strip_stop_phrases(own))
+                 if not _PRONOUN.fullmatch(t)]
+        if not terms:
+            return True
+        return bool(_PRONOUN.search(own)) and len(terms) <= MAX_ELLIPTIC_TERMS
+
+    def fill_in(self, text: str, last: Answer) -> str | None:
+        """``text`` with the conversation's subject in place of its pronoun (or added at the end), or None."""
+        subject = self.subject_of(last)
+        if not subject:
+            return None
+        for m in _PRONOUN.finditer(text):
+            if _DOCUMENT_PRONOUN.search(text[max(0, m.start() - 12): m.end()]):
+                continue  # "does it" is the resolution, not the subject
+            possessive = m.group().lower() in ("its", "their", "his", "her")
+            return text[: m.start()] + (f"{subject}'s" if possessive else subject) + text[m.end():]
+        return f"{text.rstrip(' ?!.')} {subject}?"
