@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", help="the question (omit to read questions from stdin)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("--full", action="store_true", help="show the whole cited paragraph, not just a quote")
-    sub.add_parser("chat", help="interactive prompt with history and follow-ups")
+    chat = sub.add_parser("chat", help="interactive prompt with history and follow-ups")
+    chat.add_argument("--json", action="store_true",
+                      help="read one message a line from stdin, print one JSON object per message (as ask --json)")
     show = sub.add_parser("show", help="print a chunk: OP5, PP3, PP8(c), FN11, sponsors, about")
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
@@ -165,6 +167,24 @@ def _interactive_chat(core: Core, out: TextIO) -> int:
             out.write(reply + "\n\n")
 
 
+def cmd_chat_json(core: Core, stdin: TextIO, out: TextIO) -> int:
+    """One conversation from stdin, one message a line: one ``ask --json`` object per message, in order."""
+    status = EXIT_OK
+    context: Context | None = None
+    for line in _stdin_questions(stdin):
+        if isinstance(line, BadLine):
+            print(INVALID_UTF8, file=sys.stderr)
+            status = EXIT_INPUT
+            continue
+        if not line.strip():
+            continue
+        answer = core.answer(line, context=context)
+        context = advance(context, answer)
+        out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
+        out.flush()
+    return status
+
+
 def cmd_chat(core: Core, stdin: TextIO, out: TextIO) -> int:
     """Interactive prompt on a terminal; otherwise one reply per stdin line, keeping context."""
     if stdin.isatty() and out.isatty():
@@ -207,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ask":
             return cmd_ask(core, args, stdin, sys.stdout)
         if args.command == "chat":
+            if args.json:
+                return cmd_chat_json(core, stdin, sys.stdout)
             return cmd_chat(core, stdin, sys.stdout)
         if args.command == "show":
             return cmd_show(core, args, sys.stdout)

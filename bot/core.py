@@ -213,12 +213,12 @@ class Core:
 
     def _answer_one(self, text: str) -> Answer:
         """The answer to ``text`` taken as one question."""
+        shaped = self.shapes.try_answer(text)  # "how many sub-items does PP8 have" counts, it is no look-up
+        if shaped is not None:
+            return shaped
         ref = find_reference(text)
         if ref is not None:
             return self._lookup(text, ref)
-        shaped = self.shapes.try_answer(text)
-        if shaped is not None:
-            return shaped
         structured = self.structured.try_answer(text)
         if structured is not None:
             return structured

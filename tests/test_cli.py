@@ -75,6 +75,17 @@ def test_chat_from_a_pipe() -> None:
     assert "Office on Drugs and Crime" in out and "I answer questions" in out and "never" not in out
 
 
+def test_chat_json_keeps_the_conversation() -> None:
+    messages = b"who coordinates ICAT?\nand when is World Day?\nis Russia a sponsor?\nand Canada?\n"
+    result = run_cli("chat", "--json", stdin=messages)
+    assert result.returncode == 0
+    answers = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert len(answers) == 4
+    assert {"question", "found", "kind", "answer", "citations"} <= set(answers[0])
+    assert answers[1]["citations"][0]["id"] == "OP5" and "30 July" in answers[1]["answer"]
+    assert answers[3]["answer"].startswith("No") and "Canada" in answers[3]["answer"]
+
+
 def test_chat_keeps_context(core: Core) -> None:
     reply, context = chat_reply(core, "when is world day?", None)
     assert "30 July" in reply and context is not None and context.last.citations[0].id == "OP5"

@@ -35,7 +35,7 @@ def test_sponsors_list_and_count(core: Core) -> None:
 
 def test_sponsor_yes_and_no(core: Core) -> None:
     assert core.answer("is Thailand a sponsor?").text.startswith("Yes")
-    assert "does not list" in core.answer("is France a co-sponsor?").text
+    assert core.answer("is France a co-sponsor?").text.startswith("No — France is not among the 16 sponsors")
 
 
 @pytest.mark.parametrize("question", ["Who is the president of Brazil?", "what does it say about cryptocurrency?",
@@ -43,7 +43,8 @@ def test_sponsor_yes_and_no(core: Core) -> None:
 def test_off_topic_is_not_found(core: Core, question: str) -> None:
     answer = core.answer(question)
     assert not answer.found and answer.citations == ()
-    assert "could not find" in answer.text and "Try" in answer.text
+    # A topic the text lacks names the missing word; anything else gets the general message.
+    assert ("could not find" in answer.text and "Try" in answer.text) or "does not mention “" in answer.text
 
 
 @pytest.mark.parametrize(("question", "chunk"), [("paragraph 5", "OP5"), ("OP 12", "OP12"),

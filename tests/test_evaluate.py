@@ -58,7 +58,7 @@ def test_headline_keys_count_only_the_text_before_the_quote(core: Core) -> None:
     from bot.evaluate import Case
 
     case = Case("when is World Day?", ("OP5",), ("30 July",))
-    quote_only = Case("what does it say about the internet", ("PP24", "OP14"), ("information and communications",))
+    quote_only = Case("online recruitment of kids by traffickers", ("OP14", "PP24"), ("expressing concern",))
     report = evaluate(core, [case, quote_only], "t")
     assert report.keys_ok == 2 and report.headline_keys_ok == 1
 

@@ -38,9 +38,10 @@ class FollowUps:
 
     def swap_subject(self, last: Answer, rest: str) -> str | None:
         """The last question with its subject replaced by ``rest`` ("is Russia a sponsor" -> "is Canada a sponsor")."""
-        if not last.subject or not last.question:
+        subject = self.subject_of(last) if last.question else ""
+        if not subject:
             return None
-        pattern = re.compile(rf"\b{re.escape(last.subject)}\b", re.I)
+        pattern = re.compile(rf"\b{re.escape(subject)}\b", re.I)
         if not pattern.search(last.question):
             return None
         return pattern.sub(lambda _: rest, last.question, count=1)

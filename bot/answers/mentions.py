@@ -77,14 +77,15 @@ class MentionIndex:
         # A synonym-group word also matches itself ("kids" when the text says "kids").
         return bool(term.synonym and term.surface and self.analyzer.stem(term.surface) in held)
 
-    def _anywhere(self, term: Term) -> bool:
+    def occurs(self, term: Term) -> bool:
+        """True when some paragraph holds the term."""
         return term.value in self._everywhere or bool(
             term.synonym and term.surface and self.analyzer.stem(term.surface) in self._everywhere)
 
     def _expand_prefix(self, term: Term) -> Term:
         """A clipped word ("rehab", "admin") stands for the text's word it begins, when only one does."""
         word = term.surface or term.value
-        if term.value.startswith(("@", "~", "#")) or len(word) < PREFIX_MIN or self._anywhere(term):
+        if term.value.startswith(("@", "~", "#")) or len(word) < PREFIX_MIN or self.occurs(term):
             return term
         longer = {self.analyzer.stem(w) for w in self._words if w.startswith(word)}
         return Term(longer.pop(), surface=word) if len(longer) == 1 else term
@@ -98,7 +99,8 @@ class MentionIndex:
         terms = self.subject_terms(subject)
         if not terms:
             return Mentions(subject, terms, (), ())
-        missing = tuple(t.surface or t.value for t in terms if not self._anywhere(t))
+        words = {self.analyzer.stem(w.lower()): w for w in _WORD.findall(subject)}
+        missing = tuple(t.surface or words.get(t.value, t.value) for t in terms if not self.occurs(t))
         if missing:
             return Mentions(subject, terms, (), missing)
         chunks = [c for c in self.document.chunks if kinds is None or c.kind in kinds]

@@ -23,7 +23,7 @@ class TopicAnswers:
         found = self.kit.mentions.find(shape.subject)
         if found.missing:
             # "wildlife trafficking": the qualifier is what was asked, and the text lacks it.
-            present = [t for t in found.terms if (t.surface or t.value) not in found.missing]
+            present = [t for t in found.terms if self.kit.mentions.occurs(t)]
             if len(found.terms) <= MAX_MISSING_TERMS and all(self.kit.mentions.common(t) for t in present):
                 return self.missing(question, shape.subject, found.missing, found.terms)
             return None
