@@ -119,7 +119,8 @@ def test_count_gives_the_number_first(core: Core, question: str, number: str) ->
 @pytest.mark.parametrize(("question", "name", "cite"), [
     ("what is the Trafficking in Persons Protocol?",
      "Protocol to Prevent, Suppress and Punish Trafficking in Persons", "PP5"),
-    ("what is the Organized Crime Convention", "United Nations Convention against Transnational Organized Crime", "PP5"),
+    ("what is the Organized Crime Convention",
+     "United Nations Convention against Transnational Organized Crime", "PP5"),
 ])
 def test_definition_gives_the_full_name_and_first_mention(core: Core, question: str, name: str, cite: str) -> None:
     answer = core.answer(question)
