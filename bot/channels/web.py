@@ -1,4 +1,5 @@
-"""The ASGI app: Slack, Mattermost, Rocket.Chat and Telegram webhooks, /healthz and /metrics."""
+"""The ASGI app: the web page and its API, Slack, Mattermost, Rocket.Chat and Telegram webhooks,
+/healthz and /metrics."""
 
 from __future__ import annotations
 
@@ -30,9 +31,12 @@ from bot.channels.chatops import (
     rocketchat_settings,
 )
 from bot.channels.metrics import Metrics
+from bot.channels.ratelimit import RateLimiter
 from bot.channels.security import SlackVerifier
 from bot.channels.slack import SlackRoutes, SlackSettings, retry_handlers
 from bot.channels.telegram_webhook import TelegramWebhook
+from bot.channels.webapi import WebApi
+from bot.channels.webassets import COMMON_HEADERS
 from bot.channels.webcommon import (
     AnswerCore,
     Answerer,
@@ -41,6 +45,7 @@ from bot.channels.webcommon import (
     json_error,
 )
 from bot.config import Config, ConfigError
+from bot.render.document import DocumentView, build_view
 from bot.state import State, open_state
 from bot.state.memory import MemoryState
 
@@ -151,7 +156,7 @@ async def _client_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     """Starlette's 404/405 as short JSON (keeping the Allow header)."""
     assert isinstance(exc, HTTPException)
-    return json_error(exc.status_code, str(exc.detail).lower(), dict(exc.headers or {}))
+    return json_error(exc.status_code, str(exc.detail).lower(), {**COMMON_HEADERS, **(exc.headers or {})})
 
 
 def _dedupe_seconds(config: Config) -> float:
@@ -236,6 +241,33 @@ def _add_telegram(parts: _Parts, config: Config, core: AnswerCore, state: State,
     parts.routes.append(Route("/telegram", webhook.handle, methods=["POST"]))
 
 
+def _add_page(parts: _Parts, config: Config, answerer: Answerer, view: DocumentView | None,
+              state: State) -> None:
+    """Mount the API (/api/ask, /api/document) unless config turns it off."""
+    api_on = bool(_web(config, "api", True))
+    if api_on:
+        parts.routes.extend(WebApi(answerer, view, _ask_limiter(config, state),
+                                   limit_loopback=bool(_web(config, "ask_rate_limit_loopback", True)),
+                                   max_body=int(_web(config, "api_max_body_bytes", 16_384))).routes())
+
+
+def _ask_limiter(config: Config, state: State) -> RateLimiter | None:
+    """The /api/ask rate limit from ``web.ask_rate_limit`` per ``web.ask_rate_window_seconds``; None when 0."""
+    limit = int(_web(config, "ask_rate_limit", 0) or 0)
+    if limit <= 0:
+        return None
+    window = float(_web(config, "ask_rate_window_seconds", 60))
+    try:
+        return RateLimiter(state.counter("ratelimit"), limit, window)
+    except ValueError as exc:
+        raise ConfigError(f"web.ask_rate_window_seconds: {exc}") from None
+
+
+def document_view(core: Any) -> DocumentView:
+    """The page's view of the loaded core's document, symbols linked as the answers link them."""
+    return build_view(core.document, core.structure.links)
+
+
 def _telegram_webhook_url(value: str | None) -> str | None:
     """WEBHOOK_URL as the Telegram route's URL: a bare base URL gets ``/telegram`` appended."""
     if not value:
@@ -247,10 +279,12 @@ def _telegram_webhook_url(value: str | None) -> str | None:
 
 def create_app(config: Config, core: AnswerCore, *, clock: Callable[[], float] = time.time,
                slack_client: Any | None = None, telegram_app: Any | None = None,
-               state: State | None = None) -> Starlette:
-    """Build the Starlette app for every platform whose secrets are set in the environment.
+               state: State | None = None, document: DocumentView | None = None) -> Starlette:
+    """Build the Starlette app: the page and its API (``document`` is what the page shows) and every
+    platform whose secrets are set in the environment.
 
-    ``state`` is where dedupe and contexts live (``open_state(config)``); default: this process's memory.
+    ``state`` is where dedupe, contexts and rate-limit counters live (``open_state(config)``); default:
+    this process's memory.
     """
     metrics = Metrics()
     state = state or MemoryState(clock)
@@ -270,6 +304,7 @@ def create_app(config: Config, core: AnswerCore, *, clock: Callable[[], float] =
     _add_slack(parts, config, answerer, tasks, clock, slack_client, state)
     _add_chatops(parts, config, answerer, state)
     _add_telegram(parts, config, core, state, telegram_app)
+    _add_page(parts, config, answerer, document, state)  # after the webhooks: their routes match first
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -335,7 +370,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
     # python-telegram-bot 22 warns on every 429 unless told to use timedelta values (webhook route).
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     state = open_state(config)  # before the core loads: a wrong REDIS_URL fails in a second, not after it
-    app = create_app(config, get_core(config), state=state)
+    core = get_core(config)
+    app = create_app(config, core, state=state, document=document_view(core))
     # The loaded core is ~100k long-lived objects; a full collection over them stalls every request
     # for ~50 ms (the answers' p99). Freezing them keeps later collections to new objects only.
     gc.collect()

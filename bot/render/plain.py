@@ -37,12 +37,16 @@ def render_plain(answer: Answer, full: bool = False) -> str:
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
-    """The stable JSON shape: question, found, kind, answer, confidence, citations (best first)."""
+    """The stable JSON shape: question, found, kind, answer, text, confidence, citations (best first).
+
+    ``answer`` is the whole plain-text reply (headline, quote, sources); ``text`` is the headline alone.
+    """
     data: dict[str, Any] = {
         "question": answer.question,
         "found": answer.found,
         "kind": answer.kind,
         "answer": render_plain(answer),
+        "text": answer.text,
         "confidence": answer.confidence,
         "citations": [{"id": c.id, "label": c.label, "text": c.text, "quote": c.quote, "score": round(c.score, 4)}
                       for c in answer.citations],

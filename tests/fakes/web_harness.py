@@ -252,15 +252,19 @@ def cleared(stack: Stack) -> Stack:
 async def running(core: Any = None, env: Mapping[str, str] | None = None,
                   clock: Callable[[], float] = time.time, telegram_app: Any = None,
                   http: str = "httptools", telegram: Mapping[str, Any] | None = None,
-                  state: Any = None, **web: Any) -> AsyncIterator[Stack]:
-    """Start the fake Slack API and the app (every secret set unless ``env`` says otherwise)."""
+                  state: Any = None, document: Any = None, **web: Any) -> AsyncIterator[Stack]:
+    """Start the fake Slack API and the app (every secret set unless ``env`` says otherwise).
+
+    ``document`` (a DocumentView) turns the page on; the API is on whenever config says so.
+    """
     core = core or ScriptedCore()
     slack = FakeSlackAPI()
     await slack.start()
     try:
         config = make_config(full_env() if env is None else env, telegram=telegram,
                              slack_api_url=slack.base_url, **web)
-        app = create_app(config, core, clock=clock, telegram_app=telegram_app, state=state)
+        app = create_app(config, core, clock=clock, telegram_app=telegram_app, state=state,
+                         document=document)
         server = await LiveServer(app, http=http).__aenter__()
         try:
             async with httpx.AsyncClient(timeout=10) as client:
