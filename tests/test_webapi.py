@@ -160,7 +160,7 @@ async def test_bodies_over_the_limit_are_413(api: Stack) -> None:
 
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize(("method", "path"), [("GET", "/api/ask"), ("PUT", "/api/ask"), ("DELETE", "/api/ask"),
-                                              ("POST", "/api/document")])
+                                              ("POST", "/api/document"), ("POST", "/")])
 async def test_wrong_methods_are_405_json(api: Stack, method: str, path: str) -> None:
     reply = await api.client.request(method, api.server.url + path)
     assert reply.status_code == 405 and reply.json()["error"] == "method not allowed"

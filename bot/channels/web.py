@@ -44,6 +44,7 @@ from bot.channels.webcommon import (
     TaskSet,
     json_error,
 )
+from bot.channels.webpage import WebPage
 from bot.config import Config, ConfigError
 from bot.render.document import DocumentView, build_view
 from bot.state import State, open_state
@@ -54,6 +55,7 @@ log = logging.getLogger("resbot.web")
 DEFAULT_MAX_BODY = 65_536
 DEFAULT_MAX_HEADER = 16_384
 SHUTDOWN_SECONDS = 5.0
+EXAMPLES_SHOWN = 4  # example questions offered under the page's question box
 
 
 class Guard:
@@ -243,12 +245,20 @@ def _add_telegram(parts: _Parts, config: Config, core: AnswerCore, state: State,
 
 def _add_page(parts: _Parts, config: Config, answerer: Answerer, view: DocumentView | None,
               state: State) -> None:
-    """Mount the API (/api/ask, /api/document) unless config turns it off."""
-    api_on = bool(_web(config, "api", True))
+    """Mount the page (/ and /static/*) and its API (/api/ask, /api/document) unless config turns them off."""
+    api_on, page_on = bool(_web(config, "api", True)), bool(_web(config, "page", True))
     if api_on:
         parts.routes.extend(WebApi(answerer, view, _ask_limiter(config, state),
                                    limit_loopback=bool(_web(config, "ask_rate_limit_loopback", True)),
                                    max_body=int(_web(config, "api_max_body_bytes", 16_384))).routes())
+    if not page_on:
+        return
+    if view is None:
+        log.warning("Web page disabled: no document was given to the app")
+        return
+    max_chars = int(config.get("answer", "max_question_chars", 1000))
+    page = WebPage(view, list(answerer.examples())[:EXAMPLES_SHOWN], max_chars, chat=api_on)
+    parts.routes.extend(page.routes())
 
 
 def _ask_limiter(config: Config, state: State) -> RateLimiter | None:
@@ -372,6 +382,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
     state = open_state(config)  # before the core loads: a wrong REDIS_URL fails in a second, not after it
     core = get_core(config)
     app = create_app(config, core, state=state, document=document_view(core))
+    if _web(config, "page", True):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        log.info("resbot: the page is at http://%s:%d/", f"[{shown}]" if ":" in shown else shown, port)
     # The loaded core is ~100k long-lived objects; a full collection over them stalls every request
     # for ~50 ms (the answers' p99). Freezing them keeps later collections to new objects only.
     gc.collect()
