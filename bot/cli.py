@@ -1,4 +1,4 @@
-"""Command line: `resbot ask|chat|show|eval|telegram|serve`.
+"""Command line: `resbot ask|chat|show|timeline|eval|report|telegram|serve`.
 
 Only `telegram` and `serve` import the channel stacks, and only when chosen, so the
 question-answering path starts as fast as spaCy allows.
@@ -11,17 +11,20 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TextIO
 
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, load_config
 from bot.context import Context, advance
 from bot.core import Core, get_core
 from bot.model import Answer
 from bot.render.plain import answer_json, render_plain
+from bot.unanswered import QuestionLog, configured_path, log_settings, question_log
 
 EXIT_OK, EXIT_INPUT, EXIT_CONFIG = 0, 2, 2
 PROMPT = "resbot> "
 INVALID_UTF8 = "resbot: input is not valid UTF-8; please send UTF-8 text"
+CLI_CHANNEL = "cli"
 CHAT_GREETING = "Ask about the resolution (Ctrl-D or /quit to leave; /help for help)."
 
 
@@ -48,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("-v", "--verbose", action="store_true", help="list the dev set's failures")
     evaluate.add_argument("--show-heldout", action="store_true",
                           help="also list the held-out set's failures (reading them spoils it for tuning)")
+    report = sub.add_parser("report", help="the most frequent unanswered questions in the unanswered-question log")
+    report.add_argument("files", nargs="*", metavar="FILE",
+                        help="log files to read (default: unanswered.path from config.yaml and its rotated files)")
+    report.add_argument("--json", action="store_true", help="print one JSON object")
+    report.add_argument("--top", type=int, default=20, help="how many questions to list (default 20)")
     tg = sub.add_parser("telegram", help="run the Telegram bot by long polling")
     tg.add_argument("--base-url", help="Bot API base URL (a local Bot API server, for example)")
     serve = sub.add_parser("serve", help="run the web app (Slack, Mattermost, Rocket.Chat, Telegram webhook)")
@@ -81,10 +89,12 @@ def _stdin_questions(stream: TextIO) -> Iterator[str | BadLine]:
             yield BadLine()
 
 
-def cmd_ask(core: Core, args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def cmd_ask(core: Core, args: argparse.Namespace, stdin: TextIO, out: TextIO,
+            log: QuestionLog | None = None) -> int:
     """Answer the question given, or each stdin line in order."""
     if args.question:
         answer = core.answer(" ".join(args.question))
+        _note(log, answer)
         _print_answer(answer, args.json, args.full, out)
         return EXIT_OK if answer.usable else EXIT_INPUT
     status = EXIT_OK
@@ -96,11 +106,18 @@ def cmd_ask(core: Core, args: argparse.Namespace, stdin: TextIO, out: TextIO) ->
         if not line.strip():
             continue
         answer = core.answer(line)
+        _note(log, answer)
         _print_answer(answer, args.json, args.full, out)
         if not args.json:
             out.write("\n")
         out.flush()
     return status
+
+
+def _note(log: QuestionLog | None, answer: Answer) -> None:
+    """Log ``answer`` as unanswered when it is one and the log is on."""
+    if log is not None and not answer.found:
+        log.answered(CLI_CHANNEL, answer)
 
 
 def cmd_show(core: Core, args: argparse.Namespace, out: TextIO) -> int:
@@ -129,7 +146,33 @@ def cmd_eval(core: Core, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def chat_reply(core: Core, line: str, context: Context | None) -> tuple[str, Context | None]:
+def cmd_report(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    """Print the most frequent unanswered questions of the log files given or configured."""
+    from bot.report import build_report, format_report, log_files
+
+    if args.top < 1:
+        raise ConfigError(f"--top must be at least 1, got {args.top}")
+    if args.files:
+        files = [Path(name) for name in args.files]
+    else:
+        configured = configured_path(config)
+        files = log_files(configured)
+        if not files:
+            raise ConfigError(f"no unanswered-question log at {configured} (setting unanswered.path"
+                              f"{'' if log_settings(config) else '; the log is off: unanswered.enabled'})")
+    try:
+        report = build_report(files)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    if args.json:
+        out.write(json.dumps(report.as_json(args.top), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(format_report(report, args.top) + "\n")
+    return EXIT_OK
+
+
+def chat_reply(core: Core, line: str, context: Context | None,
+               log: QuestionLog | None = None) -> tuple[str, Context | None]:
     """One turn of the chat: the text to print and the context to keep."""
     command = line.strip().lower()
     if command in ("/help", "help", "?"):
@@ -137,6 +180,7 @@ def chat_reply(core: Core, line: str, context: Context | None) -> tuple[str, Con
     if command.startswith("/show "):
         return render_plain(core.show(line.strip()[6:]), full=True), context
     answer = core.answer(line, context=context)
+    _note(log, answer)
     return render_plain(answer), advance(context, answer)
 
 
@@ -149,7 +193,7 @@ def _is_quit(line: str) -> bool:
     return line.strip().lower() in ("/quit", "/exit", "quit", "exit")
 
 
-def _interactive_chat(core: Core, out: TextIO) -> int:
+def _interactive_chat(core: Core, out: TextIO, log: QuestionLog | None) -> int:
     """The terminal prompt, with line editing and history."""
     _enable_line_editing()
     out.write(CHAT_GREETING + "\n")
@@ -163,11 +207,11 @@ def _interactive_chat(core: Core, out: TextIO) -> int:
         if _is_quit(line):
             return EXIT_OK
         if line.strip():
-            reply, context = chat_reply(core, line, context)
+            reply, context = chat_reply(core, line, context, log)
             out.write(reply + "\n\n")
 
 
-def cmd_chat_json(core: Core, stdin: TextIO, out: TextIO) -> int:
+def cmd_chat_json(core: Core, stdin: TextIO, out: TextIO, log: QuestionLog | None = None) -> int:
     """One conversation from stdin, one message a line: one ``ask --json`` object per message, in order."""
     status = EXIT_OK
     context: Context | None = None
@@ -179,16 +223,17 @@ def cmd_chat_json(core: Core, stdin: TextIO, out: TextIO) -> int:
         if not line.strip():
             continue
         answer = core.answer(line, context=context)
+        _note(log, answer)
         context = advance(context, answer)
         out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
         out.flush()
     return status
 
 
-def cmd_chat(core: Core, stdin: TextIO, out: TextIO) -> int:
+def cmd_chat(core: Core, stdin: TextIO, out: TextIO, log: QuestionLog | None = None) -> int:
     """Interactive prompt on a terminal; otherwise one reply per stdin line, keeping context."""
     if stdin.isatty() and out.isatty():
-        return _interactive_chat(core, out)
+        return _interactive_chat(core, out, log)
     status = EXIT_OK
     context: Context | None = None
     for line in _stdin_questions(stdin):
@@ -199,7 +244,7 @@ def cmd_chat(core: Core, stdin: TextIO, out: TextIO) -> int:
         if _is_quit(line):
             break
         if line.strip():
-            reply, context = chat_reply(core, line, context)
+            reply, context = chat_reply(core, line, context, log)
             out.write(reply + "\n\n")
             out.flush()
     return status
@@ -223,13 +268,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in ("telegram", "serve"):
             return _run_channel(args.command, args)
-        core = get_core(load_config(args.config))
+        config = load_config(args.config)
+        if args.command == "report":
+            return cmd_report(config, args, sys.stdout)
+        log = question_log(config) if args.command in ("ask", "chat") else None
+        core = get_core(config)
         if args.command == "ask":
-            return cmd_ask(core, args, stdin, sys.stdout)
+            return cmd_ask(core, args, stdin, sys.stdout, log)
         if args.command == "chat":
             if args.json:
-                return cmd_chat_json(core, stdin, sys.stdout)
-            return cmd_chat(core, stdin, sys.stdout)
+                return cmd_chat_json(core, stdin, sys.stdout, log)
+            return cmd_chat(core, stdin, sys.stdout, log)
         if args.command == "show":
             return cmd_show(core, args, sys.stdout)
         if args.command == "timeline":

@@ -45,6 +45,11 @@ class Config:
         path = Path(value)
         return path if path.is_absolute() else self.root / path
 
+    def output_path(self, value: str) -> Path:
+        """A file resbot writes (a log, the index cache): a relative one lies in the config file's folder."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.root / path
+
     def secret(self, name: str) -> str | None:
         """An environment secret, or None when unset or empty."""
         value = self.environ.get(name, "")

@@ -109,6 +109,11 @@ class ChatRoutes:
         """The follow-up context key: one per channel."""
         return f"{self._s.platform}:{text_field(data, 'channel_id')}"
 
+    @staticmethod
+    def _user(data: dict[str, Any]) -> str:
+        """The asking user's id (for the unanswered-question log, which stores only a hash of it)."""
+        return text_field(data, "user_id") or text_field(data, "user_name")
+
     def _shorten(self, pieces: list[str]) -> str:
         """One message for webhooks that cannot post several: the first piece, marked as cut."""
         if len(pieces) == 1:
@@ -146,7 +151,7 @@ class MattermostRoutes(ChatRoutes):
         if outgoing:
             text = strip_trigger(text, text_field(data, "trigger_word"))
         text, public = _flag_public(text)
-        pieces = self._pieces(await self._answerer.ask("mattermost", self._key(data), text))
+        pieces = self._pieces(await self._answerer.ask("mattermost", self._key(data), text, self._user(data)))
         if outgoing:
             return JSONResponse({"text": self._shorten(pieces), "response_type": "comment",
                                  "skip_slack_parsing": True})
@@ -175,7 +180,7 @@ class RocketChatRoutes(ChatRoutes):
             return JSONResponse({})
         text = strip_trigger(text_field(data, "text"), text_field(data, "trigger_word"))
         text, _ = _flag_public(text)
-        pieces = self._pieces(await self._answerer.ask("rocketchat", self._key(data), text))
+        pieces = self._pieces(await self._answerer.ask("rocketchat", self._key(data), text, self._user(data)))
         reply: dict[str, Any] = {"text": pieces[0]}
         if len(pieces) > 1:
             reply["attachments"] = [{"text": piece} for piece in pieces[1:]]

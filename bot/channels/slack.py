@@ -153,12 +153,13 @@ class SlackRoutes:
         text, public = wants_public(form.get("text", ""))
         public = public or self._settings.public_default
         response_type = "in_channel" if public else "ephemeral"
-        key = f"slack:{form.get('team_id', '')}:{form.get('channel_id', '')}:{form.get('user_id', '')}"
+        user = form.get("user_id", "")
+        key = f"slack:{form.get('team_id', '')}:{form.get('channel_id', '')}:{user}"
         context = await self._answerer.context(key)
-        ready = await self._answerer.ready("slack", key, text, context)
+        ready = await self._answerer.ready("slack", key, text, context, user)
         if ready is not None:
             return self._command_reply(ready, response_type)
-        task = asyncio.ensure_future(self._answerer.compute("slack", key, text, context))
+        task = asyncio.ensure_future(self._answerer.compute("slack", key, text, context, user))
         done, _ = await asyncio.wait({task}, timeout=self._settings.sync_seconds)
         response_url = form.get("response_url", "")
         if not done and response_url:
@@ -249,7 +250,8 @@ class SlackRoutes:
         """Answer one event with chat.postMessage; forget the event id if posting failed."""
         channel = text_field(event, "channel")
         key = f"slack:{text_field(payload, 'team_id')}:{channel}"
-        answer = await self._answerer.ask("slack", key, strip_mentions(text_field(event, "text")))
+        answer = await self._answerer.ask("slack", key, strip_mentions(text_field(event, "text")),
+                                          text_field(event, "user"))
         fields = self._render(answer)
         thread = text_field(event, "thread_ts") or None
         try:

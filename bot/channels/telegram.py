@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import re
+import secrets
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -54,6 +55,7 @@ from bot.model import Answer
 from bot.render import telegram as render
 from bot.state import ContextStore, Dedupe, State, open_state
 from bot.state.memory import MemoryContexts, MemoryDedupe
+from bot.unanswered import QuestionLog, question_log
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -78,6 +80,8 @@ COMMANDS: Final = (
 NON_TEXT_HINT: Final = "I only read text. Send me a question about the resolution, or /help."
 UNKNOWN_COMMAND: Final = "I do not know that command. See /help for what I can do."
 ERROR_NOTICE: Final = "Sorry, something went wrong on my side. Please try again."
+EXPIRED_BUTTON: Final = "This button has expired. Ask me again, or see /help."
+FEEDBACK_SECONDS: Final = 86_400.0  # how long a "Not helpful" button works
 NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 REF_KINDS: Final = {"para": "OP", "op": "OP", "pp": "PP", "footnote": "FN", "fn": "FN"}
 
@@ -132,12 +136,17 @@ class TelegramFrontend:
 
     def __init__(self, core: Core, *, inline_cache_seconds: int = 300,
                  dedupe_size: int = 10_000, context_ttl: float = 1800.0,
-                 dedupe: Dedupe | None = None, store: ContextStore | None = None) -> None:
+                 dedupe: Dedupe | None = None, store: ContextStore | None = None,
+                 log: QuestionLog | None = None, feedback: tuple[ContextStore, Dedupe] | None = None) -> None:
         self.core = core
         self.store: ContextStore = store or MemoryContexts(ttl_seconds=context_ttl)
         self.inline_cache_seconds = inline_cache_seconds
+        self.log = log
         self._seen: Dedupe = dedupe or MemoryDedupe(float("inf"), max_items=dedupe_size)
         self._unreachable: set[int] = set()
+        # "Not helpful" buttons: token -> the answer it sits under, and the tokens already pressed.
+        self._buttons, self._pressed = feedback or (MemoryContexts(ttl_seconds=FEEDBACK_SECONDS),
+                                                    MemoryDedupe(FEEDBACK_SECONDS))
 
     def install(self, app: TelegramApp) -> None:
         """Register every handler and the error handler on ``app``."""
@@ -194,18 +203,43 @@ class TelegramFrontend:
         return f"telegram:{chat_id}:{user.id if user else 0}"
 
     async def ask_core(self, update: Update, question: str) -> Answer:
-        """Answer ``question`` with this chat's follow-up context, and remember the answer."""
+        """Answer ``question`` with this chat's follow-up context, remember it, log it if unanswered."""
         key = self.context_key(update)
         answer: Answer = self.core.answer(question, context=await self.store.get(key))
         if answer.found:
             await self.store.put(key, Context(last=answer))
+        elif self.log is not None:
+            user = update.effective_user
+            self.log.answered("telegram", answer, user.id if user else None)
         return answer
+
+    async def render_answer(self, answer: Answer, *, echo: bool = False) -> render.Reply:
+        """The answer's messages, with a "Not helpful" button when the unanswered-question log is on."""
+        return render.render_answer(answer, echo=echo, feedback=await self.feedback_token(answer))
+
+    async def feedback_token(self, answer: Answer) -> str | None:
+        """A new token for a found answer's "Not helpful" button; None when nothing would record it."""
+        if self.log is None or not answer.found:
+            return None
+        token = secrets.token_urlsafe(6)
+        await self._buttons.put(token, Context(last=answer))
+        return token
+
+    async def mark_unhelpful(self, token: str, user_id: int) -> str:
+        """Log the answer under a pressed "Not helpful" button (once per button); the notice to show."""
+        marked = await self._buttons.get(token) if token else None
+        if marked is None or self.log is None:
+            return EXPIRED_BUTTON
+        if not await self._pressed.first_time(token):
+            return "Already noted. Thank you."
+        self.log.unhelpful("telegram", marked.last.question, marked.last.kind, user_id)
+        return "Thank you: noted for the people who maintain this bot."
 
     async def answer_question(self, update: Update, context: CallbackCtx, question: str,
                               *, echo: bool = False) -> None:
         """Answer one question in the update's chat."""
         answer = await self.ask_core(update, question)
-        await self.send(update, context, render.render_answer(answer, echo=echo))
+        await self.send(update, context, await self.render_answer(answer, echo=echo))
 
     # -- commands -------------------------------------------------------------------------
 
@@ -306,8 +340,11 @@ class TelegramFrontend:
         query = update.callback_query
         if query is None:
             return
-        await query.answer()
         prefix, ids = render.parse_callback(query.data or "")
+        if prefix == render.UNHELPFUL:
+            await query.answer(await self.mark_unhelpful(ids[0] if ids else "", query.from_user.id))
+            return
+        await query.answer()
         reply = await self.button_reply(update, prefix, ids)
         if query.message is None and query.inline_message_id:
             # A message sent through inline mode: the bot may not be in that chat, so edit it.
@@ -324,13 +361,13 @@ class TelegramFrontend:
         if prefix == render.RELATED and ids:
             return render.render_related([self.core.show(i) for i in ids])
         if prefix == render.QUESTION and ids:
-            return render.render_answer(await self.ask_core(update, ids[0]), echo=True)
+            return await self.render_answer(await self.ask_core(update, ids[0]), echo=True)
         if prefix == render.EXAMPLE and ids and ids[0].isdigit():
             examples = self.core.examples()
             if int(ids[0]) < len(examples):
                 question = examples[int(ids[0])]
-                return render.render_answer(await self.ask_core(update, question), echo=True)
-        return render.render_notice("This button has expired. Ask me again, or see /help.")
+                return await self.render_answer(await self.ask_core(update, question), echo=True)
+        return render.render_notice(EXPIRED_BUTTON)
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -367,10 +404,12 @@ async def setup_bot(app: TelegramApp) -> None:
 
 
 def build_application(config: Config, core: Core, *, token: str, base_url: str | None = None,
-                      updater: bool = True, state: State | None = None) -> TelegramApp:
+                      updater: bool = True, state: State | None = None,
+                      log: QuestionLog | None = None) -> TelegramApp:
     """The PTB Application with every handler; ``updater=False`` for the webhook route.
 
-    With ``state``, update dedupe and follow-up contexts live there (shared by replicas on Redis).
+    With ``state``, update dedupe, follow-up contexts and "Not helpful" buttons live there (shared
+    by replicas on Redis). ``log`` is the unanswered-question log (None: off), with its button.
     """
     builder = (
         ApplicationBuilder()
@@ -398,6 +437,9 @@ def build_application(config: Config, core: Core, *, token: str, base_url: str |
         dedupe=state.dedupe("telegram-updates", float(config.get("telegram", "dedupe_seconds", 86_400)))
         if state else None,
         store=state.contexts("contexts", context_ttl) if state else None,
+        log=log,
+        feedback=(state.contexts("feedback", FEEDBACK_SECONDS), state.dedupe("feedback-marks", FEEDBACK_SECONDS))
+        if state and log else None,
     )
     frontend.install(app)
     app.bot_data["frontend"] = frontend
@@ -470,7 +512,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
     configure_logging()
     base_url = getattr(args, "base_url", None)
     state = open_state(config)
-    app = build_application(config, get_core(config), token=token, base_url=base_url, state=state)
+    app = build_application(config, get_core(config), token=token, base_url=base_url, state=state,
+                            log=question_log(config))
 
     async def close_state(_: TelegramApp) -> None:
         await state.aclose()

@@ -30,6 +30,7 @@ from bot.channels.chatops import (
     mattermost_settings,
     rocketchat_settings,
 )
+from bot.channels.feedback import FeedbackRoute
 from bot.channels.metrics import Metrics
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.security import SlackVerifier
@@ -49,6 +50,7 @@ from bot.config import Config, ConfigError
 from bot.render.document import DocumentView, build_view
 from bot.state import State, open_state
 from bot.state.memory import MemoryState
+from bot.unanswered import QuestionLog, question_log
 
 log = logging.getLogger("resbot.web")
 
@@ -214,8 +216,15 @@ def _add_chatops(parts: _Parts, config: Config, answerer: Answerer, state: State
         log.warning("Rocket.Chat route disabled: ROCKETCHAT_TOKEN is not set")
 
 
+def _add_feedback(parts: _Parts, config: Config, answerer: Answerer) -> None:
+    """Mount POST /api/feedback (a web page's "not helpful" button; it records only when the log is on)."""
+    route = FeedbackRoute(answerer, int(_web(config, "max_body_bytes", DEFAULT_MAX_BODY)),
+                          int(config.get("answer", "max_question_chars", 1000)))
+    parts.routes.append(Route("/api/feedback", route.handle, methods=["POST"]))
+
+
 def _add_telegram(parts: _Parts, config: Config, core: AnswerCore, state: State,
-                  telegram_app: Any | None) -> None:
+                  telegram_app: Any | None, questions: QuestionLog | None = None) -> None:
     """Mount /telegram when the bot token and the webhook secret are set."""
     token = config.secret("TELEGRAM_BOT_TOKEN")
     secret = config.secret("TELEGRAM_WEBHOOK_SECRET")
@@ -232,7 +241,8 @@ def _add_telegram(parts: _Parts, config: Config, core: AnswerCore, state: State,
 
         # The Telegram frontend is typed against the real Core; run() always passes one.
         telegram_app = build_application(config, cast(Core, core), token=str(token), updater=False,
-                                         base_url=config.get("telegram", "base_url"), state=state)
+                                         base_url=config.get("telegram", "base_url"), state=state,
+                                         log=questions)
     webhook = TelegramWebhook(
         telegram_app, secret, int(_web(config, "max_body_bytes", DEFAULT_MAX_BODY)),
         state.dedupe("telegram-webhook", _dedupe_seconds(config)),
@@ -301,7 +311,7 @@ def create_app(config: Config, core: AnswerCore, *, clock: Callable[[], float] =
     state.observe(metrics.store_error)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resbot-core")
     contexts = state.contexts("contexts", float(config.get("state", "context_ttl_seconds", 1800)))
-    answerer = Answerer(core, metrics, contexts, executor)
+    answerer = Answerer(core, metrics, contexts, executor, question_log(config))
     tasks = TaskSet()
     parts = _Parts(routes=[Route("/healthz", health_endpoint(state), methods=["GET"])])
 
@@ -311,9 +321,10 @@ def create_app(config: Config, core: AnswerCore, *, clock: Callable[[], float] =
         return Response(body, headers={"Content-Type": content_type})
 
     parts.routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+    _add_feedback(parts, config, answerer)
     _add_slack(parts, config, answerer, tasks, clock, slack_client, state)
     _add_chatops(parts, config, answerer, state)
-    _add_telegram(parts, config, core, state, telegram_app)
+    _add_telegram(parts, config, core, state, telegram_app, answerer.log)
     _add_page(parts, config, answerer, document, state)  # after the webhooks: their routes match first
 
     @asynccontextmanager

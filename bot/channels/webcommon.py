@@ -19,6 +19,7 @@ from bot.channels.metrics import Metrics
 from bot.context import Context
 from bot.model import Answer
 from bot.state import ContextStore
+from bot.unanswered import QuestionLog
 
 MAX_FORM_FIELDS = 100
 
@@ -192,8 +193,9 @@ class Answerer:
     """Runs the core on one dedicated thread (memoised answers inline), keeps context, records metrics."""
 
     def __init__(self, core: AnswerCore, metrics: Metrics, store: ContextStore,
-                 executor: Executor) -> None:
+                 executor: Executor, log: QuestionLog | None = None) -> None:
         self.core = core
+        self.log = log
         self._metrics = metrics
         self._store = store
         self._executor = executor
@@ -203,34 +205,44 @@ class Answerer:
         return await self._store.get(key) if key else None
 
     async def ready(self, platform: str, key: str | None, text: str,
-                    context: Context | None) -> Answer | None:
+                    context: Context | None, user: str = "") -> Answer | None:
         """The answer when the core has it memoised (a dict lookup, cheaper inline than a thread hop)."""
         start = time.perf_counter()
         answer = self.core.ready_answer(text, context)
         if answer is not None:
-            await self._record(platform, key, answer, time.perf_counter() - start, context)
+            await self._record(platform, key, answer, time.perf_counter() - start, context, user)
         return answer
 
     async def compute(self, platform: str, key: str | None, text: str,
-                      context: Context | None) -> Answer:
+                      context: Context | None, user: str = "") -> Answer:
         """Answer ``text`` on the core's thread, then record it as the conversation's context."""
         loop = asyncio.get_running_loop()
         answer, seconds = await loop.run_in_executor(self._executor, self._timed, text, context)
-        await self._record(platform, key, answer, seconds, context)
+        await self._record(platform, key, answer, seconds, context, user)
         return answer
 
-    async def ask(self, platform: str, key: str | None, text: str) -> Answer:
-        """Answer ``text`` for ``platform``, as a follow-up within conversation ``key``."""
+    async def ask(self, platform: str, key: str | None, text: str, user: str = "") -> Answer:
+        """Answer ``text`` for ``platform``, as a follow-up within conversation ``key``, asked by ``user``."""
         context = await self.context(key)
-        ready = await self.ready(platform, key, text, context)
+        ready = await self.ready(platform, key, text, context, user)
         if ready is not None:
             return ready
-        return await self.compute(platform, key, text, context)
+        return await self.compute(platform, key, text, context, user)
+
+    async def lookup(self, text: str) -> Answer:
+        """The context-free answer to ``text``, counted nowhere (for feedback on an answer already given)."""
+        ready = self.core.ready_answer(text)
+        if ready is not None:
+            return ready
+        answer, _ = await asyncio.get_running_loop().run_in_executor(self._executor, self._timed, text, None)
+        return answer
 
     async def _record(self, platform: str, key: str | None, answer: Answer, seconds: float,
-                      previous: Context | None) -> None:
-        """Metrics, and the answer as context for the conversation's next follow-up."""
+                      previous: Context | None, user: str = "") -> None:
+        """Metrics, the unanswered-question log, and the answer as context for the next follow-up."""
         self._metrics.answer(platform, seconds, answer.found, answer.usable, answer.kind)
+        if self.log is not None and not answer.found:
+            self.log.answered(platform, answer, user)
         if key and answer.found:
             # The same answer again: the read that fetched the context already renewed its expiry.
             if previous is not None and (previous.last is answer or previous.last == answer):

@@ -28,6 +28,8 @@ FULL = "f"  # callback prefix: show the full text of one chunk
 RELATED = "r"  # callback prefix: show the next best hits
 QUESTION = "q"  # callback prefix: ask this question
 EXAMPLE = "x"  # callback prefix: ask example number N
+UNHELPFUL = "u"  # callback prefix: the user marks the answer with this token as not helpful
+UNHELPFUL_LABEL = "Not helpful"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,16 +190,21 @@ def answer_blocks(answer: Answer, *, full: bool = False) -> list[Block]:
     return blocks
 
 
-def render_answer(answer: Answer, *, echo: bool = False) -> Reply:
+def render_answer(answer: Answer, *, echo: bool = False, feedback: str | None = None) -> Reply:
     """An answer as HTML messages, with "Full paragraph" and "Related" buttons.
 
     ``echo`` repeats the question first (in italics), for answers to a pressed button or
-    an inline query, where the question is not visible in the chat.
+    an inline query, where the question is not visible in the chat. ``feedback``, a token,
+    adds a "Not helpful" button that sends it back.
     """
     blocks = text_blocks(answer.question, "i") if echo else []
     blocks.extend(answer_blocks(answer))
     pieces = pack(blocks) or (escape("No answer."),)
-    return Reply(pieces, answer_keyboard(answer))
+    keyboard = answer_keyboard(answer)
+    if feedback:
+        button = Button(UNHELPFUL_LABEL, callback(UNHELPFUL, feedback))
+        keyboard = (*keyboard[:-1], (*keyboard[-1], button)) if keyboard else ((button,),)
+    return Reply(pieces, keyboard)
 
 
 def render_paragraph(answer: Answer) -> Reply:

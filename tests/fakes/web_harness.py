@@ -92,12 +92,13 @@ def sample(text: str, name: str, **labels: str) -> float | None:
 
 
 def make_config(env: Mapping[str, str] | None = None, telegram: Mapping[str, Any] | None = None,
-                **web: Any) -> Config:
-    """The project config with ``web:`` (and ``telegram:``) overrides and only the given env."""
+                unanswered: Mapping[str, Any] | None = None, **web: Any) -> Config:
+    """The project config with ``web:`` (and ``telegram:``, ``unanswered:``) overrides and only the given env."""
     base = load_config(environ={})
     data = dict(base.data)
     data["web"] = {**dict(base.section("web")), **web}
     data["telegram"] = {**dict(base.section("telegram")), **(telegram or {})}
+    data["unanswered"] = {**dict(base.section("unanswered")), **(unanswered or {})}
     return Config(data=data, root=base.root, environ=dict(env or {}))
 
 
@@ -252,16 +253,18 @@ def cleared(stack: Stack) -> Stack:
 async def running(core: Any = None, env: Mapping[str, str] | None = None,
                   clock: Callable[[], float] = time.time, telegram_app: Any = None,
                   http: str = "httptools", telegram: Mapping[str, Any] | None = None,
-                  state: Any = None, document: Any = None, **web: Any) -> AsyncIterator[Stack]:
+                  state: Any = None, document: Any = None, unanswered: Mapping[str, Any] | None = None,
+                  **web: Any) -> AsyncIterator[Stack]:
     """Start the fake Slack API and the app (every secret set unless ``env`` says otherwise).
 
     ``document`` (a DocumentView) turns the page on; the API is on whenever config says so.
+    ``unanswered`` overrides the unanswered-question log's settings.
     """
     core = core or ScriptedCore()
     slack = FakeSlackAPI()
     await slack.start()
     try:
-        config = make_config(full_env() if env is None else env, telegram=telegram,
+        config = make_config(full_env() if env is None else env, telegram=telegram, unanswered=unanswered,
                              slack_api_url=slack.base_url, **web)
         app = create_app(config, core, clock=clock, telegram_app=telegram_app, state=state,
                          document=document)
