@@ -1,7 +1,8 @@
 """The unanswered-question log through every channel: each not-found question lands once, no raw user id.
 
 CLI in process, Telegram through the real PTB Application polling the fake Bot API, Slack,
-Mattermost and Rocket.Chat through the real web app on a loopback port; all with the real core.
+Mattermost, Rocket.Chat and the web page's /api/ask through the real web app on a loopback port;
+all with the real core.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ OFF_TOPIC = {  # one question the resolution does not answer per channel, so eac
     "rocketchat": "what is the weather in Paris today?",
     "telegram": "what is the capital of Australia?",
     "cli": "how do I bake sourdough bread?",
+    "web api": "what is the boiling point of water?",
 }
 RAW_IDS = {"slack command": "U0RAWCMD01", "slack event": "U0RAWEVT02", "mattermost": "mmrawuser03",
            "rocketchat": "rcrawuser04", "telegram": "918273645"}
@@ -118,6 +120,13 @@ async def rocketchat(st: Stack, question: str, user: str, message_id: str) -> st
     return str(reply.json().get("text", ""))
 
 
+async def web_api(st: Stack, question: str) -> str:
+    """The web page's POST /api/ask; the answer's text."""
+    reply = await st.post("/api/ask", json={"question": question})
+    assert reply.status_code == 200, reply.text
+    return str(reply.json()["answer"])
+
+
 async def ask_every_web_channel(st: Stack, question: dict[str, str]) -> dict[str, str]:
     """Each web channel's question once (and a Slack retry), plus a found question on each; the replies."""
     replies = {
@@ -125,6 +134,7 @@ async def ask_every_web_channel(st: Stack, question: dict[str, str]) -> dict[str
         "slack event": await slack_event(st, question["slack event"], RAW_IDS["slack event"], "Ev1"),
         "mattermost": await mattermost(st, question["mattermost"], RAW_IDS["mattermost"]),
         "rocketchat": await rocketchat(st, question["rocketchat"], RAW_IDS["rocketchat"], "m1"),
+        "web api": await web_api(st, question["web api"]),
     }
     assert "30 July" in await slack_command(st, FOUND, RAW_IDS["slack command"])
     assert "30 July" in await mattermost(st, FOUND, RAW_IDS["mattermost"])
@@ -142,12 +152,14 @@ async def test_web_channels_log_each_not_found_question_exactly_once(tmp_path: P
     logged = entries(path)
     counts = Counter((e["channel"], e["question"]) for e in logged)
     assert counts == Counter({("slack", OFF_TOPIC["slack command"]): 1, ("slack", OFF_TOPIC["slack event"]): 1,
-                              ("mattermost", OFF_TOPIC["mattermost"]): 1, ("rocketchat", OFF_TOPIC["rocketchat"]): 1})
+                              ("mattermost", OFF_TOPIC["mattermost"]): 1, ("rocketchat", OFF_TOPIC["rocketchat"]): 1,
+                              ("web", OFF_TOPIC["web api"]): 1})
     by_question = {e["question"]: e for e in logged}
     assert by_question[OFF_TOPIC["slack command"]]["user"] == user_hash("slack", RAW_IDS["slack command"])
     assert by_question[OFF_TOPIC["slack event"]]["user"] == user_hash("slack", RAW_IDS["slack event"])
     assert by_question[OFF_TOPIC["mattermost"]]["user"] == user_hash("mattermost", RAW_IDS["mattermost"])
     assert by_question[OFF_TOPIC["rocketchat"]]["user"] == user_hash("rocketchat", RAW_IDS["rocketchat"])
+    assert by_question[OFF_TOPIC["web api"]]["user"] is None  # the page has no user id
     assert {e["event"] for e in logged} == {"not_found"} and all(e["shape"] for e in logged)
     raw = path.read_text(encoding="utf-8")
     assert not [user for user in RAW_IDS.values() if user in raw]
