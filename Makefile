@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench instructions eval clean redis-server wrk
+.PHONY: run test lint bench bench-traffic instructions eval clean redis-server wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,11 @@ lint: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/resbot eval
 
-bench: $(STAMP) wrk
+bench: $(STAMP) wrk redis-server
 	$(BIN)/python benchmarks/run.py
+
+bench-traffic: $(STAMP) wrk redis-server
+	$(BIN)/python benchmarks/distinct.py
 
 instructions: $(STAMP)
 	$(BIN)/python benchmarks/instructions.py

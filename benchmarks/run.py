@@ -1,4 +1,7 @@
-"""`make bench`: answer latency, index build time and CLI cold start, as a markdown table.
+"""`make bench`: answer latency, index build time, CLI cold start, then the web benchmarks.
+
+After the in-process table: benchmarks/webhook.py (one repeated question against /healthz) and
+benchmarks/distinct.py (every request a different question, state in memory and on Redis).
 
 Figures are medians of repeated runs on this machine; they are measured, never asserted in tests.
 Results go to stdout and benchmarks/results/core.md.
@@ -124,6 +127,10 @@ def main() -> None:
 
     print()
     webhook_benchmark()
+    from distinct import main as distinct_benchmark  # benchmarks/distinct.py: every request a new question
+
+    print()
+    distinct_benchmark()
 
 
 if __name__ == "__main__":

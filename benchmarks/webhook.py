@@ -160,7 +160,8 @@ def server_command() -> list[str]:
 
 def server_env() -> dict[str, str]:
     """This environment without platform secrets, plus the benchmark's signing secret."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SECRET_PREFIXES) and k != "PORT"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(SECRET_PREFIXES) and k not in ("PORT", "REDIS_URL", "REDIS_KEY_PREFIX")}
     env["SLACK_SIGNING_SECRET"] = SECRET
     return env
 
@@ -196,12 +197,14 @@ def wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float = START_
 
 
 @contextmanager
-def serving(log_path: Path, prefix: tuple[str, ...] = ()) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+def serving(log_path: Path, prefix: tuple[str, ...] = (),
+            extra_env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`resbot serve` on a free port of 127.0.0.1 for the duration of the block."""
     port = free_port()
     with log_path.open("wb") as log:
         proc = subprocess.Popen([*prefix, *server_command(), "serve", "--host", HOST, "--port", str(port)],
-                                cwd=ROOT, env=server_env(), stdout=log, stderr=subprocess.STDOUT)
+                                cwd=ROOT, env={**server_env(), **(extra_env or {})}, stdout=log,
+                                stderr=subprocess.STDOUT)
         try:
             wait_ready(proc, port)
             yield proc, port

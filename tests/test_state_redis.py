@@ -218,3 +218,18 @@ def test_resbot_with_unreachable_redis_exits_with_one_line(command: str) -> None
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("resbot: REDIS_URL=redis://:***@127.0.0.1:"), done.stderr
     assert "pw" not in done.stderr.replace("***", "")
+
+
+async def test_a_full_pool_makes_requests_go_without_but_does_not_mark_redis_down(shared: tuple[str, str]) -> None:
+    state = open_state(redis_config(*shared, max_connections=1))
+    assert isinstance(state, RedisState)
+    errors: list[str] = []
+    state.observe(errors.append)
+    contexts = state.contexts("contexts", 60)
+    try:
+        results = await asyncio.gather(*(contexts.get(f"k{n}") for n in range(20)))
+        assert results == [None] * 20
+        assert state.up and (await state.check()).ok
+        assert errors and set(errors) == {"context_get"}  # some went without a connection
+    finally:
+        await state.aclose()

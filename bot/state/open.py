@@ -41,7 +41,7 @@ def open_state(config: Config, clock: Callable[[], float] = time.monotonic) -> S
         url=url,
         prefix=config.secret(PREFIX_VARIABLE) or str(config.get("state", "key_prefix", "resbot:")),
         timeout=_setting(config, "timeout_seconds", 0.5),
-        max_connections=int(_setting(config, "max_connections", 64)),
+        max_connections=int(_setting(config, "max_connections", 256)),
         retry_seconds=_setting(config, "retry_seconds", 1.0),
         context_max_bytes=int(_setting(config, "context_max_bytes", 65_536)),
     )

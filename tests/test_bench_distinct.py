@@ -1,0 +1,46 @@
+"""benchmarks/distinct.py: signed distinct requests, the wrk script, and the judged targets (no load runs)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import distinct  # noqa: E402
+
+from bot.channels.security import SlackVerifier  # noqa: E402
+
+
+def test_every_line_is_a_validly_signed_slash_command_with_its_own_question() -> None:
+    questions = ["when is World Day?", "who sponsors it", "Hi, who coordinates ICAT?"]
+    lines = distinct.signed_lines(questions, now=1_700_000_000)
+    verifier = SlackVerifier(distinct.SECRET, clock=lambda: 1_700_000_000.0)
+    for index, (line, question) in enumerate(zip(lines, questions, strict=True)):
+        ts, signature, body = line.split("\t")
+        assert verifier.verify(ts, signature, body.encode())
+        form = parse_qs(body)
+        assert form["text"] == [question] and form["user_id"] == [f"U{index:04d}"]
+        assert "response_url" not in form
+
+
+def test_wrk_script_shares_the_file_between_threads_and_reports_wrap_arounds(tmp_path: Path) -> None:
+    script = distinct.lua_script(tmp_path / "requests.tsv", 2)
+    assert "i % nthreads == id - 1" in script and 'io.write(string.format("wrapped: %d' in script
+    assert distinct.wrapped("Requests/sec: 1.0\nwrapped: 3\n") == 3
+    assert distinct.wrapped("Requests/sec: 1.0\n") == 0
+
+
+def test_targets_are_judged_from_the_medians() -> None:
+    run, measured = distinct.Run, distinct.Measured
+    results = {}
+    for connections in distinct.CONNECTIONS:
+        results[("ceiling", connections)] = [measured(run(9_000, 1, 3, 0, 90_000, 100))] * 3
+        results[(distinct.MEMORY, connections)] = [measured(run(1_300, 9, 20, 0, 13_000, 700))] * 3
+        results[(distinct.REDIS, connections)] = [measured(run(1_000, 12, 30, 0, 10_000, 900), 40, 0)] * 3
+    text = distinct.table(results, 400.0, "wrk", distinct.Placement((), (), 1, "unpinned"))
+    assert "| Redis | `/slack/commands`, distinct | 16 | 1,000 | 12.0 ms | 30.0 ms | 900 µs | 40 µs | 0 | 0 |" in text
+    assert "| 700 µs ≤ 700 µs? | met |" in text
+    assert "| 77% (lower of the two) | **not met** |" in text
+    assert "| 0 of 678,000 requests | met |" in text
