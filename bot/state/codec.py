@@ -16,12 +16,24 @@ from bot.model import Answer, Citation, Item
 
 VERSION = 1
 _NESTED: dict[str, type[Citation] | type[Item]] = {"citations": Citation, "items": Item}
+_FIELDS: dict[type[Any], frozenset[str]] = {
+    cls: frozenset(f.name for f in dataclasses.fields(cls)) for cls in (Answer, Citation, Item)
+}
+_ORDER = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in (Answer, Citation, Item)}
 
 
 def encode_context(context: Context) -> bytes:
     """``context`` as compact UTF-8 JSON."""
-    data = {"v": VERSION, "last": dataclasses.asdict(context.last)}
+    data = {"v": VERSION, "last": _answer_data(context.last)}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _answer_data(answer: Answer) -> dict[str, Any]:
+    """The Answer's fields as JSON-ready data (dataclasses.asdict deep-copies, ten times slower)."""
+    data = {name: getattr(answer, name) for name in _ORDER[Answer]}
+    for name, cls in _NESTED.items():
+        data[name] = [{key: getattr(entry, key) for key in _ORDER[cls]} for entry in data[name]]
+    return data
 
 
 def decode_context(raw: bytes | str) -> Context | None:
@@ -39,7 +51,7 @@ def _known(cls: type[Any], data: Any) -> dict[str, Any]:
     """The entries of ``data`` that are fields of dataclass ``cls``; TypeError if not a mapping."""
     if not isinstance(data, dict):
         raise TypeError(f"{cls.__name__} must be a JSON object")
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = _FIELDS[cls]
     return {k: v for k, v in data.items() if k in names}
 
 

@@ -35,7 +35,7 @@ def open_state(config: Config, clock: Callable[[], float] = time.monotonic) -> S
     if url is None:
         log.info("shared state: in process memory (REDIS_URL is not set)")
         return memory
-    from bot.state.redis_store import RedisSettings, RedisState, make_client, redacted
+    from bot.state.redis_store import RedisSettings, RedisState, make_pool, redacted
 
     settings = RedisSettings(
         url=url,
@@ -54,7 +54,7 @@ def open_state(config: Config, clock: Callable[[], float] = time.monotonic) -> S
         raise ConfigError(f"REDIS_URL={redacted(url)}: {problem} (unset REDIS_URL to keep state in "
                           "memory, or set state.fallback_to_memory: true)")
     log.info("shared state: Redis at %s, key prefix %r", redacted(url), settings.prefix)
-    return RedisState(make_client(settings), settings, clock)
+    return RedisState(make_pool(settings), settings, clock)
 
 
 def ping(url: str, timeout: float) -> str | None:
