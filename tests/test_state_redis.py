@@ -24,10 +24,15 @@ from tests.fakes.web_harness import make_config, plain_answer
 
 
 def redis_config(url: str, prefix: str, **state: Any) -> Any:
-    """The project config with REDIS_URL, a key prefix and ``state:`` overrides."""
+    """The project config with REDIS_URL, a key prefix and ``state:`` overrides.
+
+    The timeout is generous unless a test sets its own: on a machine busy with other test
+    processes, connecting can take longer than the default half second, and a timeout would make
+    dedupe fail open (by design), which the tests of atomicity must not mistake for a bug.
+    """
     config = make_config({"REDIS_URL": url, "REDIS_KEY_PREFIX": prefix})
     data = dict(config.data)
-    data["state"] = {**dict(config.section("state")), **state}
+    data["state"] = {**dict(config.section("state")), "timeout_seconds": 5.0, **state}
     return type(config)(data=data, root=config.root, environ=config.environ)
 
 

@@ -25,11 +25,17 @@ PLATFORM_PREFIXES = ("SLACK_", "TELEGRAM_", "MATTERMOST_", "ROCKETCHAT_", "WEBHO
 
 
 def write_config(folder: Path, **web: Any) -> Path:
-    """The project's config.yaml with absolute content paths and ``web:`` overrides, written to ``folder``."""
+    """The project's config.yaml with absolute content paths and ``web:`` overrides, written to ``folder``.
+
+    Redis commands get 3 s rather than 0.5 s: a machine busy with other tests can be that slow to
+    connect, and a timeout would (by design) make dedupe fail open. A stopped Redis still fails at
+    once (connection refused or reset), so the fault tests lose nothing.
+    """
     data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     data["content"] = {k: str(PROJECT_ROOT / v) for k, v in data["content"].items()}
     data["retrieval"]["cache_dir"] = str(PROJECT_ROOT / data["retrieval"]["cache_dir"])
     data["web"] = {**data["web"], **web}
+    data["state"] = {**data["state"], "timeout_seconds": 3.0}
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
