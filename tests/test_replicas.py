@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from traffic import distinct_questions
 
 MODULE = pytest.mark.asyncio(loop_scope="module")
+RATE_LIMIT = 5  # /api/ask questions per client a minute, on the replicas of the shared-Redis tests
 _ids = itertools.count(1)
 _channels = itertools.count(1)
 
@@ -55,6 +56,11 @@ class Pair:
         body = urlencode({"text": text, "team_id": "T1", "channel_id": channel, "user_id": "U1"}).encode()
         return await self.client.post(replica.url + "/slack/commands", content=body, headers=slack_headers(body))
 
+    async def ask(self, replica: Replica, question: str, client: str, conversation: str = "") -> httpx.Response:
+        """POST /api/ask as the web page does, from ``client`` as a load balancer reports it."""
+        data = {"question": question, **({"conversation": conversation} if conversation else {})}
+        return await self.client.post(replica.url + "/api/ask", json=data, headers={"X-Forwarded-For": client})
+
     def posts_to(self, channel: str) -> list[SlackCall]:
         """chat.postMessage calls to one channel."""
         return [c for c in self.slack.calls_of("chat.postMessage") if c.params.get("channel") == channel]
@@ -66,8 +72,9 @@ async def pair(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pair]:
     url, prefix = shared_url(), unique_prefix()
     folder = tmp_path_factory.mktemp("replicas")
     async with FakeSlackAPI() as slack, httpx.AsyncClient(timeout=30) as client:
-        env = replica_env(write_config(folder, slack_api_url=slack.base_url), url, prefix)
-        replicas = await start_replicas(2, env, folder, client)
+        config = write_config(folder, slack_api_url=slack.base_url, ask_rate_limit=RATE_LIMIT,
+                              ask_rate_window_seconds=60, ask_rate_limit_loopback=True)
+        replicas = await start_replicas(2, replica_env(config, url, prefix), folder, client)
         try:
             yield Pair(replicas, slack, client)
         finally:
@@ -122,6 +129,32 @@ async def test_a_conversation_started_on_one_replica_continues_on_the_other(pair
     assert reply.status_code == 200 and tail not in reply.text
     reply = await pair.slash(pair.a, "show the full paragraph", channel=channel)
     assert reply.status_code == 200 and tail in reply.text
+
+
+@MODULE
+async def test_the_web_page_rate_limit_is_counted_across_both_replicas(pair: Pair) -> None:
+    # The load balancer in front says who the client is (uvicorn trusts X-Forwarded-For from 127.0.0.1).
+    statuses, last = [], None
+    for n in range(RATE_LIMIT + 2):
+        replica = (pair.a, pair.b)[n % 2]
+        last = await pair.ask(replica, f"when is World Day? ({n})", client="203.0.113.7")
+        statuses.append(last.status_code)
+    assert statuses == [200] * RATE_LIMIT + [429, 429]
+    assert last is not None and 1 <= int(last.headers["retry-after"]) <= 60
+    other = await pair.ask(pair.b, "who sponsors it?", client="203.0.113.8")
+    assert other.status_code == 200
+
+
+@MODULE
+async def test_a_web_page_conversation_continues_on_the_other_replica(pair: Pair, core: Core) -> None:
+    cited = core.answer("who coordinates ICAT?").citations[0].id
+    first = await pair.ask(pair.a, "who coordinates ICAT?", client="203.0.113.9")
+    assert first.status_code == 200 and "in full" not in first.json()["text"]
+    conversation = first.json()["conversation"]
+    full = await pair.ask(pair.b, "show the full paragraph", client="203.0.113.9", conversation=conversation)
+    assert full.status_code == 200 and f"({cited}), in full" in full.json()["text"]
+    alone = await pair.ask(pair.b, "show the full paragraph", client="203.0.113.9")  # a new conversation
+    assert alone.status_code == 200 and "in full" not in alone.json()["text"]
 
 
 async def _wait_posts(pair: Pair, channel: str, count: int) -> SlackCall:
