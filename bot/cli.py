@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, check_content, load_config
 from bot.context import Context, advance
 from bot.core import Core, get_core
 from bot.model import Answer
@@ -25,6 +25,7 @@ EXIT_OK, EXIT_INPUT, EXIT_CONFIG = 0, 2, 2
 PROMPT = "resbot> "
 INVALID_UTF8 = "resbot: input is not valid UTF-8; please send UTF-8 text"
 CLI_CHANNEL = "cli"
+CORE_CONTENT = ("resolution", "glossary", "templates")  # content files every answering command reads
 CHAT_GREETING = "Ask about the resolution (Ctrl-D or /quit to leave; /help for help)."
 
 
@@ -250,8 +251,8 @@ def cmd_chat(core: Core, stdin: TextIO, out: TextIO, log: QuestionLog | None = N
     return status
 
 
-def _run_channel(name: str, args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+def _run_channel(name: str, config: Config, args: argparse.Namespace) -> int:
+    """Run `resbot telegram` or `resbot serve`, importing only that channel's stack."""
     if name == "telegram":
         from bot.channels import telegram
 
@@ -266,11 +267,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     stdin = sys.stdin
     try:
-        if args.command in ("telegram", "serve"):
-            return _run_channel(args.command, args)
         config = load_config(args.config)
+        log_settings(config)  # checked by every command, so a bad one is named before anything starts
         if args.command == "report":
             return cmd_report(config, args, sys.stdout)
+        optional = tuple(key for key in ("countries", "eval") if config.get("content", key)
+                         and (key != "eval" or args.command == "eval"))
+        check_content(config, CORE_CONTENT + optional)
+        if args.command in ("telegram", "serve"):
+            return _run_channel(args.command, config, args)
         log = question_log(config) if args.command in ("ask", "chat") else None
         core = get_core(config)
         if args.command == "ask":

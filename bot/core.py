@@ -117,18 +117,21 @@ class Core:
                             epsilon=float(r.get("epsilon", 0.25)))
         self.config = config
         normaliser, typo_len = str(r.get("normaliser", "stem")), int(r.get("typo_min_length", 6))
-        paths = [config.path("resolution"), config.path("glossary")]
-        document = load_document(paths[0])
-        analyzer = Analyzer(load_glossary(paths[1]), normaliser)
-        self.templates: Templates = load_templates(config.path("templates"))
+        paths = [config.path("resolution"), config.path("glossary"), config.path("templates")]
+        with config.reading("content.resolution", paths[0]):
+            document = load_document(paths[0])
+        with config.reading("content.glossary", paths[1]):
+            analyzer = Analyzer(load_glossary(paths[1]), normaliser)
+        with config.reading("content.templates", paths[2]):
+            self.templates: Templates = load_templates(paths[2])
 
         def derive() -> Derived:
             return _derive(document, analyzer, self.templates, params, typo_len)
 
         cache_dir = r.get("cache_dir")
-        key = cache_key([*paths, config.path("templates")], (params, normaliser, typo_len),
+        key = cache_key(paths, (params, normaliser, typo_len),
                         Path(retrieval.__file__).parent, [Path(__file__).with_name(n) for n in DERIVING_CODE])
-        derived = load_or_build(config.root / str(cache_dir) if cache_dir else None, key, derive)
+        derived = load_or_build(config.output_path(str(cache_dir)) if cache_dir else None, key, derive)
         state, self.segments = derived.state, derived.segments
         self.searcher = Searcher(document, analyzer, params, typo_len, state)
         self.document: Document = document
@@ -151,7 +154,9 @@ class Core:
         self._anchor_terms = derived.anchor_terms
         kit = Toolkit(document, self.searcher, self.templates, self.segments,
                       MentionIndex(document, self.searcher, self.segments), self.limits.quote_chars)
-        self.shapes = ShapeAnswers(kit, self.structure.directives, _countries_path(config))
+        countries = _countries_path(config)
+        with config.reading("content.countries", countries):
+            self.shapes = ShapeAnswers(kit, self.structure.directives, countries)
         self.follow_ups = FollowUps(analyzer, self.shapes.reader)
 
     # ----- public API -------------------------------------------------------------------

@@ -167,15 +167,18 @@ def format_table(reports: list[Report]) -> str:
 
 def run_all(core: Core) -> list[Report]:
     """Evaluate on the dev set and, when present, the held-out set and an unmerged dev batch."""
-    reports = [evaluate(core, load_cases(core.config.path("eval")), "dev")]
-    heldout = core.config.path("eval").with_name("eval_heldout.yaml")
-    if heldout.exists():
-        reports.append(evaluate(core, load_cases(heldout), "held-out"))
-    unmerged = core.config.path("eval").with_name("eval_unmerged.yaml")
-    if unmerged.exists():  # a dev batch tuned on but not yet merged: shown, not floored
-        reports.append(evaluate(core, load_cases(unmerged), "unmerged dev"))
-    for file, name in BLIND_SETS:  # issue 14's blind factual batch: a dev part and a held-out part
-        path = core.config.path("eval").with_name(file)
+    base = core.config.path("eval")
+    reports = [evaluate(core, _cases(core, base), "dev")]
+    sets = [("eval_heldout.yaml", "held-out"), ("eval_unmerged.yaml", "unmerged dev"), *BLIND_SETS]
+    # unmerged dev: a batch tuned on but not yet merged, shown, not floored; the blind sets are issue 14's
+    for file, name in sets:
+        path = base.with_name(file)
         if path.exists():
-            reports.append(evaluate(core, load_cases(path), name))
+            reports.append(evaluate(core, _cases(core, path), name))
     return reports
+
+
+def _cases(core: Core, path: Path) -> list[Case]:
+    """The cases in one evaluation file; a one-line ConfigError naming it (and content.eval) if it is bad."""
+    with core.config.reading("content.eval", path):
+        return load_cases(path)

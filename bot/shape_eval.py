@@ -187,6 +187,9 @@ def run_shapes(core: Core) -> list[ShapeReport]:
     base = core.config.path("eval")
     reports = []
     for file, name in (("eval_shapes.yaml", "dev"), ("eval_shapes_heldout.yaml", "held-out")):
-        if base.with_name(file).exists():
-            reports.append(evaluate_shapes(core, load_shape_cases(base.with_name(file)), name))
+        path = base.with_name(file)
+        if path.exists():
+            with core.config.reading("content.eval", path):
+                cases = load_shape_cases(path)
+            reports.append(evaluate_shapes(core, cases, name))
     return reports

@@ -154,7 +154,7 @@ def _setting_int(config: Config, key: str, default: int, minimum: int) -> int:
     """An integer setting of the ``unanswered`` section, at least ``minimum``."""
     raw = config.get(SECTION, key, default)
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < minimum:
-        raise ConfigError(f"config {SECTION}.{key} must be an integer of at least {minimum}, got {raw!r}")
+        raise ConfigError(f"{SECTION}.{key}: must be a whole number of at least {minimum}, got {raw!r}{config.where()}")
     return raw
 
 
@@ -162,7 +162,7 @@ def configured_path(config: Config) -> Path:
     """Where the log is (or would be) written, whether or not it is on."""
     raw = config.get(SECTION, "path", DEFAULT_PATH)
     if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(f"config {SECTION}.path must be a file name, got {raw!r}")
+        raise ConfigError(f"{SECTION}.path: must be a file name, got {raw!r}{config.where()}")
     return config.output_path(raw)
 
 
@@ -170,7 +170,7 @@ def log_settings(config: Config) -> LogSettings | None:
     """The log's settings from ``config`` (checked even when off), or None when it is off (the default)."""
     enabled = config.get(SECTION, "enabled", False)
     if not isinstance(enabled, bool):
-        raise ConfigError(f"config {SECTION}.enabled must be true or false, got {enabled!r}")
+        raise ConfigError(f"{SECTION}.enabled: must be true or false, got {enabled!r}{config.where()}")
     path = configured_path(config)
     max_bytes = _setting_int(config, "max_bytes", DEFAULT_MAX_BYTES, 1024)
     backups = _setting_int(config, "backups", DEFAULT_BACKUPS, 0)

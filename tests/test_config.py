@@ -66,7 +66,7 @@ def test_secrets_come_from_the_environment() -> None:
 
 
 def test_bad_config_files_are_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "missing.yaml", environ={})
     bad = tmp_path / "bad.yaml"
     bad.write_text("retrieval: [unclosed", encoding="utf-8")
@@ -78,7 +78,7 @@ def test_bad_config_files_are_clear_errors(tmp_path: Path) -> None:
         load_config(scalar, environ={})
 
 
-def test_content_paths_resolve_against_the_config_folder() -> None:
+def test_content_paths_resolve_against_the_config_folder_then_the_project() -> None:
     config = load_config(environ={})
     assert config.path("resolution") == ROOT / "content" / "resolution.txt"
     with pytest.raises(ConfigError, match=r"content\.nothing"):
