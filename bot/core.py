@@ -157,7 +157,7 @@ class Core:
         countries = _countries_path(config)
         with config.reading("content.countries", countries):
             self.shapes = ShapeAnswers(kit, self.structure.directives, countries)
-        self.follow_ups = FollowUps(analyzer, self.shapes.reader)
+        self.follow_ups = FollowUps(analyzer, self.shapes.reader, self.templates.detail_words)
 
     # ----- public API -------------------------------------------------------------------
     def answer(self, question: str, context: Context | None = None) -> Answer:
@@ -285,14 +285,26 @@ class Core:
 
     def _about(self, text: str, rest: str, last: Answer) -> Answer:
         """'and X?': X as a question of its own, or the last question asked again about X."""
-        if find_reference(rest) is not None or self.follow_ups.is_question(rest):
+        if find_reference(rest) is not None:
             return self._fresh(rest)
+        if self.follow_ups.is_question(rest):
+            filled = self.follow_ups.fill_in(rest, last) if self.follow_ups.elliptic(rest) else None
+            return self._fresh(filled or rest)
         swapped = self.follow_ups.swap_subject(last, rest)
         if swapped is not None:
-            return replace(self._fresh(swapped), subject=rest)
+            answer = self._fresh(swapped)
+            if self._speaks_of(answer, rest):
+                return replace(answer, subject=rest)
         if last.kind == "task":
             return self.structured.tasks_for(text, rest, "all") or self._fresh(rest)
         return self._fresh(rest)
+
+    def _speaks_of(self, answer: Answer, subject: str) -> bool:
+        """True when the answer's first paragraph holds the subject (a yes/no about a list always does)."""
+        if answer.kind in ("membership", "mention", "count", "overview") or not answer.citations:
+            return True
+        found = self.shapes.topics.kit.mentions.find(subject)
+        return answer.citations[0].id in found.ids + found.in_names
 
     def _more(self, last: Answer) -> Answer:
         a = self.templates.structure_answers

@@ -40,6 +40,8 @@ class Templates:
     overview_addressees: tuple[dict[str, Any], ...] = ()
     named_lists: tuple[dict[str, Any], ...] = ()
     overview_verbs: dict[str, str] = field(default_factory=dict)
+    detail_words: tuple[str, ...] = ()
+    event_nouns: frozenset[str] = frozenset()
 
     def kind_of(self, question: str) -> str:
         """The first kind whose pattern matches the question."""
@@ -88,6 +90,8 @@ def parse_templates(data: dict[str, Any]) -> Templates:
         overview_addressees=tuple(dict(d) for d in data.get("overview_addressees") or ()),
         named_lists=tuple(dict(d) for d in data.get("named_lists") or ()),
         overview_verbs={str(k): str(v) for k, v in (data.get("overview_verbs") or {}).items()},
+        detail_words=tuple(str(w) for w in data.get("detail_words") or ()),
+        event_nouns=frozenset(str(w).lower() for w in data.get("event_nouns") or ()),
     )
 
 

@@ -9,6 +9,8 @@ from bot.answers.membership import MembershipAnswers
 from bot.answers.toolkit import Toolkit, join_names
 from bot.model import Answer, Item
 from retrieval.countries import Countries
+from retrieval.nlp import MONTHS, Entity
+from retrieval.refs import find_reference
 
 _STRUCTURE = (  # (pattern on the subject, chunk kind, what to call them)
     (re.compile(r"\bfoot-?notes?\b", re.I), "footnote", "footnotes"),
@@ -17,6 +19,26 @@ _STRUCTURE = (  # (pattern on the subject, chunk kind, what to call them)
     (re.compile(r"\b(?:operative|op)\b", re.I), "operative", "operative paragraphs"),
     (re.compile(r"\b(?:preambular|preamble|pp)\b", re.I), "preambular", "preambular paragraphs"),
 )
+_MONTHS_AND = re.compile(r"^(?P<months>[A-Z][a-z]+(?:,? (?:and )?[A-Z][a-z]+)+) (?P<year>\d{4})$")
+_YEAR_ONLY = re.compile(r"^\d{4}$")
+
+
+def dated_events(entities: tuple[Entity, ...]) -> list[str]:
+    """Separate events among a paragraph's dates: "March and September 2017" is two, "27 and 28 September" one
+    (days of one month are one event), a bare year beside a fuller date of that year adds none, sessions none."""
+    dates = [e.text for e in entities if e.label == "DATE" and "session" not in e.text]
+    events: list[str] = []
+    for date in dates:
+        if _YEAR_ONLY.match(date) and any(date in other and other != date for other in dates):
+            continue
+        m = _MONTHS_AND.match(date)
+        if m and all(part in MONTHS for part in re.split(r",? (?:and )?", m.group("months"))):
+            events += [f"{month} {m.group('year')}" for month in re.split(r",? (?:and )?", m.group("months"))]
+        else:
+            events.append(date)
+    return list(dict.fromkeys(events))
+
+
 _PARAGRAPHS = re.compile(r"^\s*(?:paragraphs?|paras?|sections?|articles?)\b", re.I)
 _SPONSORS = re.compile(r"\b(?:co-?)?sponsor|\bput (?:this|it|the)? ?(?:draft )?forward|\bsubmitted|\btabled|"
                        r"\bbacked|\bproposed", re.I)
@@ -35,7 +57,7 @@ class CountAnswers:
 
     def count(self, question: str, subject: str) -> Answer | None:
         """The count the subject asks for, or None when no structural count answers it."""
-        for attempt in (self._mentions, self._sponsors, self._structure, self._named_list):
+        for attempt in (self._mentions, self._sponsors, self._structure, self._named_list, self._events):
             answer = attempt(question, subject)
             if answer is not None:
                 return answer
@@ -96,13 +118,38 @@ class CountAnswers:
 
     def _named_list(self, question: str, subject: str) -> Answer | None:
         named = self.members.list_named(subject)
-        if named is None:
-            return None
-        text = self.kit.say("count_list", count=len(named.names), label=self.kit.document.by_id[named.chunk_id].label,
-                            cite=named.chunk_id, what=named.members_word, items=join_names(list(named.names)))
+        if named is None or not named.named_by_noun(subject):
+            return None  # "how many ICAT briefings": a count of something else
+        names = named.subset(subject)
+        what = named.members_word if names == named.names else "of them"
+        text = self.kit.say("count_list", count=len(names), label=self.kit.document.by_id[named.chunk_id].label,
+                            cite=named.chunk_id, what=what, items=join_names(list(names)))
         return Answer(question=question, found=True, kind="count", text=text, confidence=1.0,
                       citations=(self.kit.citation(named.chunk_id),),
-                      items=tuple(Item(n, named.chunk_id) for n in named.names))
+                      items=tuple(Item(n, named.chunk_id) for n in names))
+
+    def _events(self, question: str, subject: str) -> Answer | None:
+        """'how many meetings does OP3 recall': the dated events of the paragraph asked about."""
+        nouns = self.kit.templates.event_nouns
+        head = subject.lower().split()
+        if not head or not any(w in nouns for w in head[:3]):
+            return None
+        ref = find_reference(question)
+        chunk_id = ref.chunk_id if ref is not None else None
+        if chunk_id is None:
+            result = self.kit.searcher.search(subject, k=1, exclude_kinds=frozenset({"meta", "footnote"}))
+            chunk_id = result.hits[0].id if result.hits and result.hits[0].literal else None
+        if chunk_id is None or chunk_id not in self.kit.document.by_id:
+            return None
+        dates = dated_events(self.kit.searcher.entities(chunk_id))
+        if not dates:
+            return None
+        chunk = self.kit.document.by_id[chunk_id]
+        what = next(w for w in head[:3] if w in nouns)
+        text = self.kit.say("count_events", count=len(dates), label=chunk.label, cite=chunk.id, what=what,
+                            items="; ".join(dates))
+        return Answer(question=question, found=True, kind="count", text=text, confidence=0.8,
+                      citations=(self.kit.citation(chunk.id),))
 
     def _mentions(self, question: str, subject: str) -> Answer | None:
         m = _MENTIONS.search(subject)

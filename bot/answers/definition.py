@@ -40,6 +40,8 @@ class DefinitionAnswers:
         """The one concept the subject names, when little else is said."""
         analyzer = self.kit.searcher.analyzer
         entities = [e for e in analyzer.analyze(subject).entities if e.concept.startswith("@")]
+        if not entities:
+            return self._by_name_words(subject)
         if len({e.concept for e in entities}) != 1:
             return None
         e = entities[0]
@@ -48,6 +50,17 @@ class DefinitionAnswers:
         if len(leftover) > MAX_LEFTOVER_WORDS:
             return None
         return analyzer.glossary.concept_for_token(e.concept)
+
+    def _by_name_words(self, subject: str) -> Concept | None:
+        """The one concept whose full name holds every word of the subject ("the fund on contemporary forms
+        of slavery" is the Voluntary Trust Fund on Contemporary Forms of Slavery)."""
+        analyzer = self.kit.searcher.analyzer
+        words = {analyzer.stem(w) for w in _WORD.findall(subject.lower()) if w not in analyzer.stopwords}
+        if len(words) < 2:
+            return None
+        matches = [c for c in analyzer.glossary.concepts.values()
+                   if words <= {analyzer.stem(w) for w in _WORD.findall(c.name.lower())}]
+        return matches[0] if len(matches) == 1 else None
 
     def _position(self, chunk_id: str) -> int:
         return next(i for i, c in enumerate(self.kit.document.chunks) if c.id == chunk_id)

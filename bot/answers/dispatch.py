@@ -29,9 +29,9 @@ class ShapeAnswers:
         countries: Callable[[], Countries] = functools.cache(lambda: load_countries(countries_path))
         self.reader = ShapeReader(kit.templates)
         examples = kit.templates.examples
-        self.topics = TopicAnswers(kit, examples[3] if len(examples) > 3 else "")
         self.mentions = MentionAnswers(kit)
         self.members = MembershipAnswers(kit, countries)
+        self.topics = TopicAnswers(kit, examples[3] if len(examples) > 3 else "", self.members.list_paragraph)
         self.counts = CountAnswers(kit, self.members, countries)
         self.definitions = DefinitionAnswers(kit)
         self.overviews = OverviewAnswers(kit, directives, kit.templates.overview_verbs)

@@ -13,7 +13,7 @@ from bot.answers.shapes import ShapeReader
 from bot.model import Answer
 from retrieval.nlp import Analyzer
 
-_PRONOUN = re.compile(r"\b(?:it|its|it's|that|this|they|them|their|there|those|these|one|ones|he|she|his|her)\b",
+_PRONOUN = re.compile(r"\b(?:it|its|it's|that|this|they|them|their|those|these|one|ones|he|she|his|her)\b",
                       re.I)
 # "does it mention", "did they sponsor it": here "it" is the resolution, not the conversation's subject.
 _DOCUMENT_PRONOUN = re.compile(r"\b(?:does|did|do|will|would) (?:it|they) (?:say|mention|talk|cover|address|ask|"
@@ -21,15 +21,17 @@ _DOCUMENT_PRONOUN = re.compile(r"\b(?:does|did|do|will|would) (?:it|they) (?:say
                                r"\b(?:sponsor|support|draft|write|submit|table|put)(?:ed|s)? it\b", re.I)
 _QUESTION = re.compile(r"^\W*(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|does|do|did|has|"
                        r"have|can|could|should|would|will|must|list|name|show|tell|give)\b", re.I)
+NAMING_SHAPES = frozenset({"membership", "mention", "locate", "count"})  # shapes whose subject is named outright
 MAX_ELLIPTIC_TERMS = 2  # a follow-up with more words of its own than this stands on its own
 
 
 class FollowUps:
     """Rewrites a follow-up as a standalone question from the conversation's last answer."""
 
-    def __init__(self, analyzer: Analyzer, reader: ShapeReader) -> None:
+    def __init__(self, analyzer: Analyzer, reader: ShapeReader, detail_words: tuple[str, ...] = ()) -> None:
         self.analyzer = analyzer
         self.reader = reader
+        self.detail_words = frozenset(analyzer.stem(w) for w in detail_words)
 
     def is_question(self, text: str) -> bool:
         """True when ``text`` asks something by itself ("when is World Day"), not a bare name ("Canada", "WHO")."""
@@ -44,12 +46,17 @@ class FollowUps:
         pattern = re.compile(rf"\b{re.escape(subject)}\b", re.I)
         if not pattern.search(last.question):
             return None
+        before = last.question[: pattern.search(last.question).start()]  # type: ignore[union-attr]
+        if re.search(r"\bthe\s*$", before, re.I):
+            rest = re.sub(r"^\s*the\s+", "", rest, flags=re.I)  # "the UK" after "is the US ..." -> "the UK"
         return pattern.sub(lambda _: rest, last.question, count=1)
 
     def subject_of(self, last: Answer) -> str:
         """The conversation's subject: the last answer's, else the names or content words of its question."""
         if last.subject:
             return last.subject
+        if last.kind == "lookup" and last.citations:
+            return last.citations[0].id  # "at what level should that meeting be?" after OP10: within OP10
         text = self.analyzer.strip_stop_phrases(last.question)
         names = [e.text for e in self.analyzer.analyze(text).entities if e.concept.startswith("@")]
         if names:
@@ -61,9 +68,14 @@ class FollowUps:
 
     def elliptic(self, text: str) -> bool:
         """True when the question leans on the conversation: a pronoun, or almost no words of its own."""
+        shape = self.reader.read(text)
+        named = shape is not None and shape.name in NAMING_SHAPES and shape.subject
+        if shape is not None and named and not _PRONOUN.fullmatch(shape.subject):
+            return False  # "was Mexico one of the sponsors": it names its own subject
         own = _DOCUMENT_PRONOUN.sub(" ", text)
         terms = [t for t in self.analyzer.terms(self.analyzer.strip_stop_phrases(own))
                  if not _PRONOUN.fullmatch(t)]
+        terms = [t for t in terms if t not in self.detail_words]  # "what date?" asks a detail of the subject
         if not terms:
             return True
         return bool(_PRONOUN.search(own)) and len(terms) <= MAX_ELLIPTIC_TERMS

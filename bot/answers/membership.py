@@ -8,6 +8,7 @@ resolved, and it lists the whole list so the reader can check it.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,10 @@ from bot.answers.toolkit import Toolkit, join_names
 from bot.model import Answer, Item
 from retrieval.countries import Countries, Country
 from retrieval.nlp import Entity
+
+# Where a noun phrase's head ends: a preposition, a verb or a relative word.
+_HEAD_END = re.compile(r"\s+(?:for|of|in|on|at|to|from|with|by|does|did|do|are|is|were|was|took|take|have|has|had|"
+                       r"that|which|who|whom|listed|named|mentioned|recalled|there|according)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,23 @@ class NamedList:
     names: tuple[str, ...]
     concepts: frozenset[str]
     words: tuple[str, ...]
+    nouns: tuple[str, ...] = ()  # what its members are called ("member agencies", "co-hosts")
+
+    def named_by_noun(self, text: str) -> bool:
+        """True when the head of ``text`` names the list's members ("ICAT member agencies are listed"),
+        not something else of the group ("ICAT briefings for member states")."""
+        head = _HEAD_END.split(text.lower(), maxsplit=1)[0]
+        return any(re.search(rf"\b{re.escape(n)}\b", head) for n in self.nouns)
+
+    def subset(self, text: str) -> tuple[str, ...]:
+        """The members the text's own noun picks out ("special rapporteurs" leaves out a representative)."""
+        lower = text.lower()
+        for noun in sorted(self.nouns, key=len, reverse=True):
+            if re.search(rf"\b{re.escape(noun)}\b", lower):
+                singular = noun[:-1] if noun.endswith("s") else noun
+                chosen = tuple(n for n in self.names if singular in n.lower())
+                return chosen if 0 < len(chosen) < len(self.names) else self.names
+        return self.names
 
 
 class MembershipAnswers:
@@ -58,7 +80,8 @@ class MembershipAnswers:
                 names.setdefault(e.concept or e.text, self._name(e))
         return NamedList(str(spec["id"]), str(spec["group"]), str(spec["members"]), chunk.id, tuple(names.values()),
                          frozenset(k for k in names if k.startswith("@")),
-                         tuple(str(w).lower() for w in spec.get("words") or ()))
+                         tuple(str(w).lower() for w in spec.get("words") or ()),
+                         tuple(str(n).lower() for n in spec.get("nouns") or ()))
 
     def _name(self, entity: Entity) -> str:
         concept = self.kit.searcher.analyzer.glossary.concept_for_token(entity.concept) if entity.concept else None
@@ -72,6 +95,11 @@ class MembershipAnswers:
             if any(w in lower for w in named.words) or any(c and c == f"@{named.id}" for c in concepts):
                 return named
         return None
+
+    def list_paragraph(self, text: str) -> str | None:
+        """The paragraph holding the list when ``text`` asks for a list's members ("ICAT member agencies")."""
+        named = self.list_named(text)
+        return named.chunk_id if named is not None and named.named_by_noun(text) else None
 
     # ----- answers ----------------------------------------------------------------------------
     def answer(self, question: str, shape: Shape) -> Answer | None:

@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass
 
 from bot.extract import Segment, best_segment, quote
-from retrieval.nlp import Analyzer, Term
+from retrieval.nlp import Analyzer, Entity, Term
 from retrieval.parse import Chunk, Document
 from retrieval.search import Searcher
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _NAME_LABELS = frozenset({"ORG", "GPE"})
+_ALTERNATIVES = re.compile(r"\s+(?:and|or|&)\s+|\s*[/,;]\s*", re.I)
 # Reading order for listings: operative paragraphs first, then the preamble, footnotes, document data.
 PREFIX_MIN = 4
 COMMON_SHARE = 0.25
@@ -32,6 +33,7 @@ class Mentions:
     ids: tuple[str, ...]
     missing: tuple[str, ...]
     partial: bool = False  # no paragraph holds every word: these hold the most of them
+    in_names: tuple[str, ...] = ()  # paragraphs that hold it only inside a name ("Drugs" in UNODC's)
 
     @property
     def found(self) -> bool:
@@ -49,6 +51,7 @@ class MentionIndex:
         self.segments = segments
         self._order = {c.id: (KIND_ORDER.get(c.kind, 4), i) for i, c in enumerate(document.chunks)}
         self._held = {c.id: self._held_terms(c) for c in document.chunks}
+        self._with_names = {c.id: self._held[c.id] | self._name_words(c) for c in document.chunks}
         self._everywhere = frozenset().union(*self._held.values())
         self._words = frozenset(w for c in document.chunks for w in re.findall(r"[a-z]+", c.text.lower()))
 
@@ -61,17 +64,42 @@ class MentionIndex:
         words = {self.analyzer.stem(part) for w in _WORD.findall(text.lower()) for part in re.split(r"['’]", w) if part}
         return frozenset(words | {t.value for t in analysis.terms})
 
+    def _name_words(self, chunk: Chunk) -> frozenset[str]:
+        """Word stems that stand inside organisation and place names in a chunk."""
+        analysis = self.searcher.analyses[chunk.id]
+        return frozenset(self.analyzer.stem(w.lower()) for e in analysis.entities if e.label in _NAME_LABELS
+                         for w in _WORD.findall(e.text))
+
     def subject_terms(self, subject: str) -> tuple[Term, ...]:
-        """The subject's terms after typo repair, once each."""
+        """The subject's terms after typo repair, once each, without words its named things already say."""
         corrected = self.searcher.typos.fix(self.analyzer.strip_stop_phrases(subject))
+        analysis = self.analyzer.analyze(corrected)
+        named = self._named_words(analysis.entities)
         unique: dict[str, Term] = {}
-        for term in self.analyzer.analyze(corrected).terms:
+        for term in analysis.terms:
             term = self._expand_prefix(term)
+            if term.value in named:  # "committee" in "the Chief Statisticians committee"
+                continue
             unique.setdefault(term.value, term)
         return tuple(unique.values())
 
-    def _holds(self, chunk_id: str, term: Term) -> bool:
-        held = self._held[chunk_id]
+    def _named_words(self, entities: tuple[Entity, ...]) -> frozenset[str]:
+        """Stems and concepts a subject's named things already hold (their full names and aliases).
+
+        "Conference of the Parties to UNTOC": the Conference's own name holds the Convention's.
+        """
+        concepts = [c for e in entities if (c := self.analyzer.glossary.concept_for_token(e.concept)) is not None]
+        held: set[str] = set()
+        for concept in concepts:
+            names = (concept.name, *concept.aliases)
+            held.update(self.analyzer.stem(w.lower()) for n in names for w in _WORD.findall(n))
+            for other in concepts:
+                if other is not concept and any(a.lower() in n.lower() for a in other.aliases for n in names):
+                    held.add(other.token)
+        return frozenset(held)
+
+    def _holds(self, chunk_id: str, term: Term, table: dict[str, frozenset[str]] | None = None) -> bool:
+        held = (table or self._held)[chunk_id]
         if term.value in held:
             return True
         # A synonym-group word also matches itself ("kids" when the text says "kids").
@@ -99,19 +127,33 @@ class MentionIndex:
         terms = self.subject_terms(subject)
         if not terms:
             return Mentions(subject, terms, (), ())
+        chunks = [c for c in self.document.chunks if kinds is None or c.kind in kinds]
+        in_names = self._sorted([c.id for c in chunks if all(self._holds(c.id, t, self._with_names) for t in terms)])
         words = {self.analyzer.stem(w.lower()): w for w in _WORD.findall(subject)}
         missing = tuple(t.surface or words.get(t.value, t.value) for t in terms if not self.occurs(t))
         if missing:
-            return Mentions(subject, terms, (), missing)
-        chunks = [c for c in self.document.chunks if kinds is None or c.kind in kinds]
-        ids = [c.id for c in chunks if all(self._holds(c.id, t) for t in terms)]
+            return Mentions(subject, terms, (), missing, in_names=tuple(in_names))
+        ids = self._sorted([c.id for c in chunks if all(self._holds(c.id, t) for t in terms)])
         partial = False
-        parents = {self.document.by_id[i].parent for i in ids}
-        ids = [i for i in ids if i not in parents]  # PP8(d) says it; PP8 only holds PP8(d)
         if not ids:
-            ids, partial = self._most_of(chunks, terms), True
-        ids.sort(key=self._order.__getitem__)
-        return Mentions(subject, terms, tuple(ids), (), partial)
+            ids, partial = self._either(subject, kinds) or (self._most_of(chunks, terms), True)
+        extra = tuple(i for i in in_names if i not in ids)
+        return Mentions(subject, terms, tuple(ids), (), partial, extra)
+
+    def _sorted(self, ids: list[str]) -> list[str]:
+        """Reading order, operative first; a sub-item stands for its parent (PP8(d), not PP8)."""
+        parents = {self.document.by_id[i].parent for i in ids}
+        return sorted((i for i in ids if i not in parents), key=self._order.__getitem__)
+
+    def _either(self, subject: str, kinds: frozenset[str] | None) -> tuple[list[str], bool] | None:
+        """'capacity building and technical assistance': every paragraph on either part, when each is found."""
+        parts = [p for p in _ALTERNATIVES.split(subject) if p.strip()]
+        if len(parts) < 2:
+            return None
+        found = [self.find(p, kinds) for p in parts]
+        if not all(f.found and not f.partial for f in found):
+            return None
+        return self._sorted(list(dict.fromkeys(i for f in found for i in f.ids))), False
 
     def _most_of(self, chunks: list[Chunk], terms: tuple[Term, ...]) -> list[str]:
         """The paragraphs holding the largest weighted share of the terms (at least half of the weight)."""

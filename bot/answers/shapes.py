@@ -13,7 +13,8 @@ _QUESTION_WORD = re.compile(
 _LEAD = re.compile(r"^(?:(?:about|on|with|to|of|up|that|which|where|regarding|concerning|re|the|this|these|"
                    r"mentions?|talks?|deals?|refers?|covers?|discuss(?:es)?|says?|is|are|speaks?|addresses|"
                    r"sets?|mentioning|naming|lists?)\s+)+", re.I)
-_TRAIL = re.compile(r"(?:\s+(?:is|are|was|were|does|do|did|it|in it|there))+$", re.I)
+_TRAIL = re.compile(r"(?:\s+(?:is|are|was|were|does|do|did|it|in it|there|on|in|among|amongst|of|the|a|an|"
+                    r"list))+$", re.I)
 
 
 @dataclass(frozen=True, slots=True)

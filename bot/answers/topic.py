@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.answers.shapes import Shape
 from bot.answers.toolkit import Toolkit, cap, join_names
 from bot.model import Answer
@@ -14,61 +16,84 @@ MAX_MISSING_TERMS = 3  # a longer subject with one unknown word is loose wording
 class TopicAnswers:
     """'what does it say about X', 'anything on X', 'which paragraph mentions X'."""
 
-    def __init__(self, kit: Toolkit, example: str) -> None:
+    def __init__(self, kit: Toolkit, example: str, lists: Callable[[str], str | None] = lambda _: None) -> None:
         self.kit = kit
         self.example = example
+        self.lists = lists  # the paragraph holding a named list the subject asks for ("ICAT's members")
 
     def topic(self, question: str, shape: Shape) -> Answer | None:
         """Every paragraph on the subject, or a 'not found' naming the word the text lacks."""
         found = self.kit.mentions.find(shape.subject)
+        note = ""
         if found.missing:
-            # "wildlife trafficking": the qualifier is what was asked, and the text lacks it.
             present = [t for t in found.terms if self.kit.mentions.occurs(t)]
-            if len(found.terms) <= MAX_MISSING_TERMS and all(self.kit.mentions.common(t) for t in present):
-                return self.missing(question, shape.subject, found.missing, found.terms)
-            return None
+            if len(found.terms) > MAX_MISSING_TERMS:
+                return None  # loose wording: ranking does better
+            if all(self.kit.mentions.common(t) for t in present):
+                # "wildlife trafficking": the qualifier is what was asked, and the text lacks it.
+                return self.missing(question, shape.subject, found.missing, found.terms, found.in_names)
+            # "war and conflict zones": answer on the words the text has, and say which it lacks.
+            rest = " ".join(t.surface or self._word(shape.subject, t.value) for t in present)
+            note = self.kit.say("topic_partial", words="word" if len(found.missing) == 1 else "words",
+                                missing=join_names([f"“{w}”" for w in found.missing]))
+            found = self.kit.mentions.find(rest)
+            shape = Shape(shape.name, rest, shape.group)
+            if found.missing or not found.found:
+                return None
         if not found.found or found.partial:
             return None  # no paragraph holds all of it: ranking does better with loose wording
-        if len(found.ids) == 1:
-            return self._single(question, shape.subject, found.ids[0])
-        items, tail = self.kit.listing(found.ids, shape.subject, MAX_LINES)
-        text = self.kit.say("topic", subject=shape.subject, count=len(found.ids),
-                            paragraphs="paragraph" if len(found.ids) == 1 else "paragraphs") + tail
+        ids = found.ids + found.in_names
+        if len(ids) == 1:
+            return self._single(question, shape.subject, ids[0], note)
+        items, tail = self.kit.listing(ids, found.subject, MAX_LINES)
+        text = note + self.kit.say("topic", subject=shape.subject, count=len(ids), paragraphs="paragraphs") + tail
         cites = tuple(self.kit.citation(i.cite, i.text) for i in items[:3])
         return Answer(question=question, found=True, kind="topic", text=text, items=items, citations=cites,
-                      confidence=1.0, related=found.ids[3:], subject=shape.subject)
+                      confidence=1.0, related=ids[3:], subject=shape.subject)
 
-    def _single(self, question: str, subject: str, chunk_id: str) -> Answer:
+    def _word(self, subject: str, stem: str) -> str:
+        """The subject's word behind a stem ("zones" for "zone")."""
+        analyzer = self.kit.searcher.analyzer
+        return next((w for w in subject.split() if analyzer.stem(w.lower().strip(",.?")) == stem), stem)
+
+    def _single(self, question: str, subject: str, chunk_id: str, note: str = "") -> Answer:
         """One paragraph on the subject: name it and quote it at full quote length."""
         chunk = self.kit.document.by_id[chunk_id]
         terms = self.kit.mentions.subject_terms(subject)
         short_enough = len(chunk.text) <= 2 * self.kit.quote_chars
         quoted = chunk.text if short_enough else self.kit.mentions.clause(chunk_id, terms, self.kit.quote_chars)
-        text = self.kit.say("topic_one", subject=subject, label=chunk.label, cite=chunk.id)
+        text = note + self.kit.say("topic_one", subject=subject, label=chunk.label, cite=chunk.id)
         return Answer(question=question, found=True, kind="topic", text=text, confidence=1.0, subject=subject,
                       citations=(self.kit.citation(chunk_id, quoted),))
 
     def locate(self, question: str, shape: Shape) -> Answer | None:
         """The paragraph ids that hold the subject, each with its clause."""
+        listed = self.lists(shape.subject)
+        if listed is not None:
+            return self._single(question, shape.subject, listed)
         found = self.kit.mentions.find(shape.subject)
         if not found.found or found.partial or len(found.ids) > MAX_LOCATE:
             return None
-        items, _ = self.kit.listing(found.ids, shape.subject, MAX_LOCATE)
-        first = self.kit.document.by_id[found.ids[0]]
-        if len(found.ids) == 1:
+        ids = (found.ids + found.in_names)[:MAX_LOCATE]
+        items, _ = self.kit.listing(ids, shape.subject, MAX_LOCATE)
+        first = self.kit.document.by_id[ids[0]]
+        if len(ids) == 1:
             text = self.kit.say("locate_one", subject_cap=cap(shape.subject), label=first.label, cite=first.id)
         else:
-            text = self.kit.say("locate_many", subject_cap=cap(shape.subject), count=len(found.ids),
-                                paragraphs="paragraphs", ids=join_names(list(found.ids)))
+            text = self.kit.say("locate_many", subject_cap=cap(shape.subject), count=len(ids),
+                                paragraphs="paragraphs", ids=join_names(list(ids)))
         cites = tuple(self.kit.citation(i.cite, i.text) for i in items[:3])
         return Answer(question=question, found=True, kind="locate", text=text, items=items, citations=cites,
                       confidence=1.0, related=found.ids[3:], subject=shape.subject)
 
-    def missing(self, question: str, subject: str, missing: tuple[str, ...], terms: tuple[object, ...]) -> Answer:
-        """'The resolution does not mention wildlife', naming each word the text lacks."""
+    def missing(self, question: str, subject: str, missing: tuple[str, ...], terms: tuple[object, ...],
+                in_names: tuple[str, ...] = ()) -> Answer:
+        """'The resolution does not mention wildlife', naming each word the text lacks (and any name holding it)."""
         words = join_names([f"“{w}”" for w in missing])
         present = [w for w in subject.split() if w.lower() not in {m.lower() for m in missing}]
         rest = self.kit.say("topic_missing_rest", present=" ".join(present)) if present and len(terms) > 1 else ""
         text = self.kit.say("topic_missing", missing=words, rest=rest, example=self.example)
+        if in_names:
+            text += self.kit.say("only_in_names", ids=join_names(list(in_names[:6])))
         return Answer(question=question, found=False, kind="topic", text=text, subject=subject)
 
