@@ -37,10 +37,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def questions(core: Core) -> list[str]:
-    """Every evaluation question, dev and held-out."""
-    eval_path = core.config.path("eval")
-    cases = load_cases(eval_path) + load_cases(eval_path.with_name("eval_heldout.yaml"))
-    return [c.question for c in cases]
+    """Every evaluation question of every set (factual, shapes; dev and held-out), once each."""
+    folder = core.config.path("eval").parent
+    cases = [c for path in sorted(folder.glob("eval*.yaml")) for c in load_cases(path)]
+    return list(dict.fromkeys(c.question for c in cases))
 
 
 def latency(core: Core) -> dict[str, float]:

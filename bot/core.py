@@ -280,8 +280,17 @@ class Core:
             return self._about(text, m.group("rest"), last)
         if find_reference(text) is None and self.follow_ups.elliptic(text):
             filled = self.follow_ups.fill_in(text, last)
-            return self._fresh(filled) if filled else None
+            return self._within(filled, last) if filled else None
         return None
+
+    def _within(self, text: str, last: Answer) -> Answer:
+        """A follow-up's answer from the paragraphs the last answer cited, else from the whole text."""
+        cited = frozenset([c.id for c in last.citations] + [i.cite for i in last.items]) - {"META"}
+        if cited and find_reference(text) is None:
+            inside = self._retrieve(text, self.templates.kind_of(text), only=cited)
+            if inside.found:
+                return inside
+        return self._fresh(text)
 
     def _about(self, text: str, rest: str, last: Answer) -> Answer:
         """'and X?': X as a question of its own, or the last question asked again about X."""
@@ -451,13 +460,16 @@ class Core:
         key = "sponsors_count" if self.templates.kind_of(text) == "how_many" else "sponsors_list"
         return t[key].format(**fields), items
 
-    def _retrieve(self, text: str, kind: str) -> Answer:
+    def _retrieve(self, text: str, kind: str, only: frozenset[str] = frozenset()) -> Answer:
         wanted = self.templates.wanted.get(kind, frozenset())
         list_like = kind in ("list", "how_many")
         boost_labels = wanted or (_LIST_LABELS if list_like else frozenset())
         boost = LIST_BOOST if list_like else self.templates.kind_boosts.get(kind, KIND_BOOST)
-        result = self.searcher.search(text, k=max(self.limits.top_k, 5), boost_labels=boost_labels, boost=boost,
+        k = len(self.document.chunks) if only else max(self.limits.top_k, 5)
+        result = self.searcher.search(text, k=k, boost_labels=boost_labels, boost=boost,
                                       exclude_kinds=RETRIEVAL_EXCLUDED, per_entity=list_like)
+        if only:  # a follow-up answered within the paragraphs the conversation is about
+            result = SearchResult(tuple(h for h in result.hits if h.id in only), result.query, result.corrected)
         if not self._accept(result):
             return self._not_found(text, kind)
         best = result.hits[0]

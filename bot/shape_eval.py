@@ -183,10 +183,11 @@ def format_shape_table(reports: list[ShapeReport]) -> str:
 
 
 def run_shapes(core: Core) -> list[ShapeReport]:
-    """The shapes batch: dev (tuned on) and held-out (never tuned on)."""
+    """The shapes batches: dev (tuned on) and two held-out sets (never tuned on)."""
     base = core.config.path("eval")
     reports = []
-    for file, name in (("eval_shapes.yaml", "dev"), ("eval_shapes_heldout.yaml", "held-out")):
+    for file, name in (("eval_shapes.yaml", "dev"), ("eval_shapes_heldout.yaml", "held-out"),
+                       ("eval_shapes_heldout2.yaml", "held-out 2")):
         path = base.with_name(file)
         if path.exists():
             with core.config.reading("content.eval", path):

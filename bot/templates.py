@@ -42,6 +42,11 @@ class Templates:
     overview_verbs: dict[str, str] = field(default_factory=dict)
     detail_words: tuple[str, ...] = ()
     event_nouns: frozenset[str] = frozenset()
+    question_typos: dict[str, str] = field(default_factory=dict)
+    count_types: dict[str, str] = field(default_factory=dict)
+    subitem_nouns: frozenset[str] = frozenset()
+    symbol_nouns: frozenset[str] = frozenset()
+    generic_heads: frozenset[str] = frozenset()
 
     def kind_of(self, question: str) -> str:
         """The first kind whose pattern matches the question."""
@@ -92,6 +97,11 @@ def parse_templates(data: dict[str, Any]) -> Templates:
         overview_verbs={str(k): str(v) for k, v in (data.get("overview_verbs") or {}).items()},
         detail_words=tuple(str(w) for w in data.get("detail_words") or ()),
         event_nouns=frozenset(str(w).lower() for w in data.get("event_nouns") or ()),
+        question_typos={str(k).lower(): str(v) for k, v in (data.get("question_typos") or {}).items()},
+        count_types={str(k).lower(): str(v) for k, v in (data.get("count_types") or {}).items()},
+        subitem_nouns=frozenset(str(w).lower() for w in data.get("subitem_nouns") or ()),
+        symbol_nouns=frozenset(str(w).lower() for w in data.get("symbol_nouns") or ()),
+        generic_heads=frozenset(str(w).lower() for w in data.get("generic_heads") or ()),
     )
 
 

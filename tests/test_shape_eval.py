@@ -31,7 +31,7 @@ def test_dev_floor_per_shape(reports: list[ShapeReport], shape: str) -> None:
 
 
 def test_heldout_is_measured_apart(reports: list[ShapeReport]) -> None:
-    assert [r.name for r in reports] == ["dev", "held-out"]
+    assert [r.name for r in reports] == ["dev", "held-out", "held-out 2"]
     assert "| follow_up |" in format_shape_table(reports)
 
 

@@ -57,7 +57,8 @@ class CountAnswers:
 
     def count(self, question: str, subject: str) -> Answer | None:
         """The count the subject asks for, or None when no structural count answers it."""
-        for attempt in (self._mentions, self._sponsors, self._structure, self._named_list, self._events):
+        for attempt in (self._mentions, self._sponsors, self._symbols, self._subitem_nouns, self._structure,
+                        self._named_list, self._events, self._named_things):
             answer = attempt(question, subject)
             if answer is not None:
                 return answer
@@ -84,6 +85,9 @@ class CountAnswers:
         """Lettered sub-items of the paragraph the subject describes (or of every paragraph)."""
         doc = self.kit.document
         parents = list(dict.fromkeys(c.parent for c in doc.of_kind("subitem")))
+        ref = find_reference(question)
+        if ref is not None and ref.chunk_id in parents:
+            parents = [ref.chunk_id]
         if len(parents) != 1:
             result = self.kit.searcher.search(subject, k=5, exclude_kinds=frozenset({"meta", "footnote"}))
             parents = [h.id for h in result.hits if h.id in parents][:1] or [
@@ -127,6 +131,65 @@ class CountAnswers:
         return Answer(question=question, found=True, kind="count", text=text, confidence=1.0,
                       citations=(self.kit.citation(named.chunk_id),),
                       items=tuple(Item(n, named.chunk_id) for n in names))
+
+    def _head(self, subject: str, nouns: frozenset[str] | set[str]) -> str | None:
+        """The first of the subject's first three words that is one of ``nouns``."""
+        return next((w for w in subject.lower().split()[:3] if w in nouns), None)
+
+    def _paragraph_for(self, question: str, subject: str) -> str | None:
+        """The paragraph or footnote the question names, else the best match for the subject."""
+        ref = find_reference(question)
+        if ref is not None:
+            return ref.chunk_id if ref.chunk_id in self.kit.document.by_id else None
+        result = self.kit.searcher.search(subject, k=1, exclude_kinds=frozenset({"meta"}))
+        return result.hits[0].id if result.hits and result.hits[0].literal else None
+
+    def _symbols(self, question: str, subject: str) -> Answer | None:
+        """'how many resolutions are listed in footnote 6': the document symbols there."""
+        noun = self._head(subject, self.kit.templates.symbol_nouns)
+        if noun is None or find_reference(question) is None:
+            return None
+        chunk_id = self._paragraph_for(question, subject)
+        if chunk_id is None:
+            return None
+        symbols = list(dict.fromkeys(e.text for e in self.kit.searcher.entities(chunk_id) if e.label == "SYMBOL"))
+        if not symbols:
+            return None
+        chunk = self.kit.document.by_id[chunk_id]
+        text = self.kit.say("count_list", count=len(symbols), label=chunk.label, cite=chunk.id, what=noun,
+                            items=join_names(symbols))
+        return Answer(question=question, found=True, kind="count", text=text, confidence=1.0,
+                      citations=(self.kit.citation(chunk.id, chunk.text),))
+
+    def _subitem_nouns(self, question: str, subject: str) -> Answer | None:
+        """'how many objectives was the Global Plan developed for': a paragraph's lettered sub-items."""
+        if self._head(subject, self.kit.templates.subitem_nouns) is None:
+            return None
+        return self._subitems(question, subject)
+
+    def _named_things(self, question: str, subject: str) -> Answer | None:
+        """'how many trust funds are mentioned': the distinct named things of that kind in the text."""
+        words = subject.lower().split()
+        noun = next((" ".join(words[i:i + n]) for n in (2, 1) for i in range(min(3, len(words)))
+                     if " ".join(words[i:i + n]) in self.kit.templates.count_types), None)
+        if noun is None:
+            return None
+        kind = self.kit.templates.count_types[noun]
+        singular = noun.split()[-1].rstrip("s")
+        glossary = self.kit.searcher.analyzer.glossary
+        present = {t for terms in self.kit.searcher.index.doc_terms for t in terms if t.startswith("@")}
+        chosen = [c for c in glossary.concepts.values() if c.type == kind and c.token in present]
+        named = [c for c in chosen if singular in c.name.lower()]
+        chosen = named or chosen
+        if not chosen:
+            return None
+        ids = [next(ch.id for i, ch in enumerate(self.kit.document.chunks)
+                    if c.token in self.kit.searcher.index.doc_terms[i]) for c in chosen]
+        text = self.kit.say("count_things", count=len(chosen), what=noun,
+                            items=join_names([f"{c.name} ({i})" for c, i in zip(chosen, ids, strict=True)]))
+        return Answer(question=question, found=True, kind="count", text=text, confidence=0.9,
+                      citations=tuple(self.kit.citation(i) for i in dict.fromkeys(ids))[:3],
+                      items=tuple(Item(c.name, i) for c, i in zip(chosen, ids, strict=True)))
 
     def _events(self, question: str, subject: str) -> Answer | None:
         """'how many meetings does OP3 recall': the dated events of the paragraph asked about."""

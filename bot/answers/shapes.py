@@ -17,6 +17,10 @@ _TRAIL = re.compile(r"(?:\s+(?:is|are|was|were|does|do|did|it|in it|there|on|in|
                     r"list))+$", re.I)
 
 
+_WORDS = re.compile(r"[A-Za-z]+")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2}")
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
     """A question's shape and the thing it asks about (``subject``), plus a named list if any."""
@@ -44,6 +48,9 @@ class ShapeReader:
 
     def read(self, question: str) -> Shape | None:
         """The shape of ``question``, or None when it has none of the listed shapes."""
+        typos = self.templates.question_typos
+        if typos:
+            question = _WORDS.sub(lambda m: typos.get(m.group().lower(), m.group()), question)
         for name, pattern in self.templates.shapes:
             m = pattern.search(question)
             if m is None:
@@ -60,6 +67,8 @@ class ShapeReader:
         if not words or len(words) > self.templates.bare_topic_words or _QUESTION_WORD.search(question):
             return None
         subject = self.clean_subject(question)
+        if not _LATIN_WORD.search(subject):
+            return None  # a script the analyser cannot read: no topic to look for
         return Shape("topic", subject) if subject else None
 
     def clean_subject(self, text: str) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bot.answers.shapes import Shape
 from bot.answers.toolkit import Toolkit, cap, join_names
 from bot.model import Answer
 
+ALTERNATIVES = re.compile(r"\s+(?:and|or|&)\s+|\s*[/,;]\s*", re.I)
 MAX_LINES = 8
 MAX_LOCATE = 6  # a locate question naming more paragraphs than this is answered by ranking instead
 MAX_MISSING_TERMS = 3  # a longer subject with one unknown word is loose wording, left to ranking
@@ -26,18 +28,18 @@ class TopicAnswers:
         found = self.kit.mentions.find(shape.subject)
         note = ""
         if found.missing:
-            present = [t for t in found.terms if self.kit.mentions.occurs(t)]
-            if len(found.terms) > MAX_MISSING_TERMS:
+            if len(found.terms) > MAX_MISSING_TERMS + 2:
                 return None  # loose wording: ranking does better
-            if all(self.kit.mentions.common(t) for t in present):
-                # "wildlife trafficking": the qualifier is what was asked, and the text lacks it.
+            kept = self._present_alternatives(shape.subject)
+            if not kept:
+                # "wildlife trafficking", "forced labour in the fishing industry": the qualifier is what
+                # was asked, and the text lacks it.
                 return self.missing(question, shape.subject, found.missing, found.terms, found.in_names)
-            # "war and conflict zones": answer on the words the text has, and say which it lacks.
-            rest = " ".join(t.surface or self._word(shape.subject, t.value) for t in present)
+            # "war and conflict zones": answer on the part the text has, and say which words it lacks.
             note = self.kit.say("topic_partial", words="word" if len(found.missing) == 1 else "words",
                                 missing=join_names([f"“{w}”" for w in found.missing]))
-            found = self.kit.mentions.find(rest)
-            shape = Shape(shape.name, rest, shape.group)
+            found = self.kit.mentions.find(kept)
+            shape = Shape(shape.name, kept, shape.group)
             if found.missing or not found.found:
                 return None
         if not found.found or found.partial:
@@ -51,10 +53,19 @@ class TopicAnswers:
         return Answer(question=question, found=True, kind="topic", text=text, items=items, citations=cites,
                       confidence=1.0, related=ids[3:], subject=shape.subject)
 
-    def _word(self, subject: str, stem: str) -> str:
-        """The subject's word behind a stem ("zones" for "zone")."""
-        analyzer = self.kit.searcher.analyzer
-        return next((w for w in subject.split() if analyzer.stem(w.lower().strip(",.?")) == stem), stem)
+    def _present_alternatives(self, subject: str) -> str:
+        """The parts of an 'A and B' subject the text holds, each without a generic last word ("zones")."""
+        kept = []
+        for part in ALTERNATIVES.split(subject):
+            words = part.split()
+            if words and words[-1].lower() in self.kit.templates.generic_heads:
+                words = words[:-1]
+            phrase = " ".join(words)
+            found = self.kit.mentions.find(phrase) if phrase else None
+            if found is not None and found.terms and not found.missing and not all(
+                    self.kit.mentions.common(t) for t in found.terms):
+                kept.append(phrase)
+        return " and ".join(kept)
 
     def _single(self, question: str, subject: str, chunk_id: str, note: str = "") -> Answer:
         """One paragraph on the subject: name it and quote it at full quote length."""
