@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--top", type=int, default=20, help="how many questions to list (default 20)")
     tg = sub.add_parser("telegram", help="run the Telegram bot by long polling")
     tg.add_argument("--base-url", help="Bot API base URL (a local Bot API server, for example)")
-    serve = sub.add_parser("serve", help="run the web app (Slack, Mattermost, Rocket.Chat, Telegram webhook)")
+    serve = sub.add_parser("serve", help="run the web app: the page at / and its API, and the Slack, Mattermost, "
+                           "Rocket.Chat and Telegram webhooks")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     return parser
