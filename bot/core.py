@@ -218,7 +218,8 @@ class Core:
 
     def _answer_one(self, text: str) -> Answer:
         """The answer to ``text`` taken as one question."""
-        shaped = self.shapes.try_answer(text)  # "how many sub-items does PP8 have" counts, it is no look-up
+        shape = self.shapes.shape_of(text)
+        shaped = self.shapes.try_answer(text, shape)  # "how many sub-items does PP8 have" counts, it is no look-up
         if shaped is not None:
             return shaped
         ref = find_reference(text)
@@ -232,7 +233,7 @@ class Core:
             return self._footnote_fact(text) or self._retrieve(text, self.templates.kind_of(text))
         if intent is not None:
             return self._document_answer(text, intent)
-        return self.shapes.try_answer(text, late=True) or self._retrieve(text, self.templates.kind_of(text))
+        return self.shapes.try_answer(text, shape, late=True) or self._retrieve(text, self.templates.kind_of(text))
 
     def _footnote_fact(self, text: str) -> Answer | None:
         """'treaty series volume of the Palermo Protocol': the paragraph, then the footnote on that name."""

@@ -49,13 +49,12 @@ class ShapeAnswers:
         """The question's shape, if it has one of the listed shapes."""
         return self.reader.read(question)
 
-    def try_answer(self, question: str, late: bool = False) -> Answer | None:
-        """The answer of the question's shape, or None.
+    def try_answer(self, question: str, shape: Shape | None, late: bool = False) -> Answer | None:
+        """The answer of the question's shape (read once by the caller), or None.
 
         Early shapes (overview, count, yes/no, locate) are unambiguous and go first; the late ones
         (definition, topic) are broad, so the structured and document answers get their say first.
         """
-        shape = self.reader.read(question)
         if shape is None or (shape.name in LATE_SHAPES) != late:
             return None
         return self._handlers[shape.name](question, shape)

@@ -20,6 +20,7 @@ _NAME_LABELS = frozenset({"ORG", "GPE"})
 _ALTERNATIVES = re.compile(r"\s+(?:and|or|&)\s+|\s*[/,;]\s*", re.I)
 # Reading order for listings: operative paragraphs first, then the preamble, footnotes, document data.
 PREFIX_MIN = 4
+TERMS_MEMO_SIZE = 4096
 COMMON_SHARE = 0.25
 KIND_ORDER = {"operative": 0, "preambular": 1, "subitem": 1, "footnote": 2, "meta": 3}
 
@@ -51,6 +52,7 @@ class MentionIndex:
         self.segments = segments
         self._order = {c.id: (KIND_ORDER.get(c.kind, 4), i) for i, c in enumerate(document.chunks)}
         self._held = {c.id: self._held_terms(c) for c in document.chunks}
+        self._terms_memo: dict[str, tuple[Term, ...]] = {}
         self._with_names = {c.id: self._held[c.id] | self._name_words(c) for c in document.chunks}
         self._everywhere = frozenset().union(*self._held.values())
         self._words = frozenset(w for c in document.chunks for w in re.findall(r"[a-z]+", c.text.lower()))
@@ -72,6 +74,14 @@ class MentionIndex:
 
     def subject_terms(self, subject: str) -> tuple[Term, ...]:
         """The subject's terms after typo repair, once each, without words its named things already say."""
+        cached = self._terms_memo.get(subject)
+        if cached is None:
+            cached = self._subject_terms(subject)
+            if len(self._terms_memo) < TERMS_MEMO_SIZE:  # a pure function of the subject: asked again, reused
+                self._terms_memo[subject] = cached
+        return cached
+
+    def _subject_terms(self, subject: str) -> tuple[Term, ...]:
         corrected = self.searcher.typos.fix(self.analyzer.strip_stop_phrases(subject))
         analysis = self.analyzer.analyze(corrected)
         named = self._named_words(analysis.entities)

@@ -17,7 +17,6 @@ _TRAIL = re.compile(r"(?:\s+(?:is|are|was|were|does|do|did|it|in it|there|on|in|
                     r"list))+$", re.I)
 
 
-_WORDS = re.compile(r"[A-Za-z]+")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2}")
 
 
@@ -45,12 +44,14 @@ class ShapeReader:
         self.templates = templates
         fillers = "|".join(re.escape(f) for f in templates.subject_filler)
         self._filler = re.compile(rf"\b(?:{fillers})\b", re.I) if fillers else None
+        typos = "|".join(re.escape(t) for t in templates.question_typos)
+        self._typos = re.compile(rf"\b(?:{typos})\b", re.I) if typos else None
 
     def read(self, question: str) -> Shape | None:
         """The shape of ``question``, or None when it has none of the listed shapes."""
-        typos = self.templates.question_typos
-        if typos:
-            question = _WORDS.sub(lambda m: typos.get(m.group().lower(), m.group()), question)
+        if self._typos is not None:  # one pass: "whcih paragraph" -> "which paragraph"
+            typos = self.templates.question_typos
+            question = self._typos.sub(lambda m: typos[m.group().lower()], question)
         for name, pattern in self.templates.shapes:
             m = pattern.search(question)
             if m is None:
