@@ -47,3 +47,21 @@ def test_every_member_state_is_a_sponsor_exactly_when_the_text_lists_it(core: Co
             if first == "Yes":
                 said_yes.add(state.iso3)
     assert said_yes == sponsors
+
+
+def test_every_name_of_every_icat_member_is_a_yes_and_other_bodies_a_no(core: Core) -> None:
+    icat = next(n for n in core.shapes.members.lists if n.id == "icat")
+    assert len(icat.names) == 16
+    glossary = core.glossary
+    for token in icat.concepts:
+        concept = glossary.concept_for_token(token)
+        assert concept is not None
+        for alias in concept.aliases:
+            answer = core.answer(f"Is {alias} a member of ICAT?")
+            assert answer.text.startswith("Yes"), (alias, answer.text)
+    others = [c for c in glossary.concepts.values()
+              if c.type in ("org", "body") and c.token not in icat.concepts and c.id != "icat"]
+    assert others
+    for concept in others:
+        answer = core.answer(f"is {concept.aliases[0]} part of ICAT?")
+        assert answer.text.startswith("No"), (concept.id, answer.text)
