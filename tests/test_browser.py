@@ -185,7 +185,10 @@ async def test_keyboard_only(page: Any, site: Stack) -> None:
     await page.keyboard.press("Enter")
     await page.locator("#log .msg.bot").first.wait_for()
     assert await page.evaluate("document.activeElement.id") == "question"  # ready for the next question
-    await page.keyboard.press("Shift+Tab")  # back into the conversation: the last citation link
+    await page.keyboard.press("Shift+Tab")  # back into the conversation: the answer's "Not helpful"
+    assert await page.evaluate("document.activeElement.textContent") == "Not helpful"
+    assert await page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    await page.keyboard.press("Shift+Tab")  # then the last citation link
     assert await page.evaluate("document.activeElement.getAttribute('href')") == "#OP5"
     await page.keyboard.press("Enter")
     await page.wait_for_function("document.activeElement.id === 'OP5'")
@@ -197,6 +200,48 @@ async def test_keyboard_only(page: Any, site: Stack) -> None:
     assert await page.evaluate("getComputedStyle(document.activeElement.parentElement).opacity") == "1"
     await page.keyboard.press("/")
     assert await page.evaluate("document.activeElement.id") == "question"
+
+
+async def test_not_helpful_lands_in_the_log_once(browser: Any, core: Core, tmp_path: Path) -> None:
+    path = tmp_path / "unanswered.jsonl"
+    off_topic = "what is the boiling point of water?"
+    async with running(core=core, env={}, document=document_view(core), ask_rate_limit_loopback=False,
+                       unanswered={"enabled": True, "path": str(path)}) as stack:
+        context = await browser.new_context(viewport=DESKTOP)
+        try:
+            tab = await context.new_page()
+            tab.set_default_timeout(WAIT_MS)
+            errors: list[str] = []
+            tab.on("pageerror", lambda e: errors.append(str(e)))
+            marks: list[Any] = []
+            tab.on("request", lambda r: marks.append(json.loads(r.post_data))
+                   if r.url.endswith("/api/feedback") else None)
+            await tab.goto(stack.server.url + "/")
+            unanswered = await ask(tab, off_topic)
+            button = unanswered.get_by_role("button", name=f"Not helpful: the answer to “{off_topic}”")
+            await button.click()
+            await unanswered.get_by_text("Thanks — noted").wait_for()
+            assert await button.is_disabled()
+            await button.click(force=True)  # a disabled button: a second press sends nothing
+            found = await ask(tab, "when is World Day?")
+            await found.get_by_role("button", name="Not helpful: the answer to “when is World Day?”").focus()
+            await tab.keyboard.press("Enter")  # the keyboard presses it too
+            await found.get_by_text("Thanks — noted").wait_for()
+            assert await found.locator(".feedback button").is_disabled()
+            await tab.keyboard.press("Enter")  # focus is on the confirmation now: nothing more is sent
+            assert marks == [{"question": off_topic, "helpful": False},
+                             {"question": "when is World Day?", "helpful": False}]
+            assert errors == []  # no CSP violation, no script error
+        finally:
+            await context.close()
+    assert [(e["event"], e["channel"], e["question"]) for e in entries(path)] == [
+        ("not_found", "web", off_topic),  # logged when asked; the mark does not log it twice
+        ("unhelpful", "web", "when is World Day?")]
+
+
+def entries(path: Path) -> list[dict[str, Any]]:
+    """Every line of the unanswered-question log, parsed."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 async def test_markup_in_a_question_is_shown_as_text(page: Any, site: Stack) -> None:

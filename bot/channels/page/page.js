@@ -42,7 +42,7 @@
     log.scrollTop = log.scrollHeight;
   };
 
-  const showAnswer = (data) => {
+  const showAnswer = (data, asked) => {
     const box = el("div", "msg bot");
     box.append(el("p", "text", data.text || data.answer || ""));
     if (Array.isArray(data.items) && data.items.length) {
@@ -68,7 +68,38 @@
       for (const [symbol, url] of links) docs.append(webLink(symbol, String(url)), " ");
       box.append(docs);
     }
+    box.append(feedbackRow(asked));
     add(box);
+  };
+
+  // "Not helpful" under each answer: POST /api/feedback once; the button stays disabled once it went.
+  const feedbackRow = (question) => {
+    const row = el("p", "feedback");
+    const button = el("button", "", "Not helpful");
+    button.type = "button";
+    button.setAttribute("aria-label", `Not helpful: the answer to “${question.slice(0, 80)}”`);
+    const note = el("span", "noted");
+    note.tabIndex = -1;
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      note.textContent = "Sending…";
+      note.focus();
+      try {
+        const response = await fetch("/api/feedback", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Accept": "application/json" },
+          body: JSON.stringify({ question, helpful: false }),
+        });
+        if (!response.ok) throw new Error(String(response.status));
+        note.textContent = "Thanks — noted";
+      } catch (_) {
+        note.textContent = "Could not send that; try again.";
+        button.disabled = false;
+        button.focus();
+      }
+    });
+    row.append(button, note);
+    return row;
   };
 
   const showError = (message) => add(el("div", "msg error", message));
@@ -107,7 +138,7 @@
           conversation = data.conversation;
           sessionStorage.setItem(STORE, conversation);
         }
-        showAnswer(data);
+        showAnswer(data, question);
       }
     } catch (_) {
       showError("Could not reach the server. Check the connection and try again.");
