@@ -229,6 +229,7 @@ async def test_not_helpful_lands_in_the_log_once(browser: Any, core: Core, tmp_p
             await found.get_by_text("Thanks — noted").wait_for()
             assert await found.locator(".feedback button").is_disabled()
             await tab.keyboard.press("Enter")  # focus is on the confirmation now: nothing more is sent
+            await tab.locator("#chat").screenshot(path=shot("not-helpful.png"))
             assert marks == [{"question": off_topic, "helpful": False},
                              {"question": "when is World Day?", "helpful": False}]
             assert errors == []  # no CSP violation, no script error
