@@ -48,3 +48,14 @@ def test_unreadable_values_are_none() -> None:
                 b'{"v": 1, "last": {"question": "q"}}', b'{"v": 1, "last": {"question": "q", "found": true, '
                 b'"kind": "k", "text": "t", "citations": [1]}}', b"\xff\xfe"):
         assert decode_context(raw) is None
+
+
+def test_every_answer_field_has_a_type_the_codec_writes_and_reads() -> None:
+    import dataclasses
+
+    supported = {"str", "bool", "float", "str | None", "dict[str, str]", "tuple[str, ...]",
+                 "tuple[Citation, ...]", "tuple[Item, ...]"}
+    for cls in (Answer, Citation, Item):
+        for field in dataclasses.fields(cls):
+            assert str(field.type) in supported, (
+                f"{cls.__name__}.{field.name}: {field.type} - teach bot/state/codec.py this type")

@@ -124,16 +124,14 @@ async def test_keys_live_under_the_configured_prefix(shared: tuple[str, str]) ->
 
 
 def test_unreachable_redis_at_start_is_one_clear_error_naming_redis_url() -> None:
-    port = RedisProcess.__new__(RedisProcess)  # only for a free port: nothing listens there
     from tests.fakes.redis_server import free_port
 
-    url = f"redis://user:s3cret@127.0.0.1:{free_port()}/0"
+    url = f"redis://user:s3cret@127.0.0.1:{free_port()}/0"  # nothing listens there
     with pytest.raises(ConfigError) as caught:
         open_state(redis_config(url, "x:", timeout_seconds=0.2))
     message = str(caught.value)
     assert message.startswith("REDIS_URL=redis://user:***@127.0.0.1:") and "cannot reach Redis" in message
     assert "s3cret" not in message and "\n" not in message
-    del port
     with pytest.raises(ConfigError, match="REDIS_URL=http://x: not a Redis URL"):
         open_state(redis_config("http://x", "x:"))
 
@@ -238,3 +236,18 @@ async def test_a_full_pool_makes_requests_go_without_but_does_not_mark_redis_dow
         assert errors and set(errors) == {"context_get"}  # some went without a connection
     finally:
         await state.aclose()
+
+
+def test_without_redis_the_tests_skip_except_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes import redis_server
+
+    monkeypatch.setattr(redis_server, "answers_ping", lambda port, host="127.0.0.1", timeout=0.5: False)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no Redis server answers on 127.0.0.1:6379"):
+        redis_server.shared_url()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Redis is required under CI=true"):
+        redis_server.shared_url()
+    monkeypatch.setattr(redis_server.shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match="redis-server is not installed"):
+        RedisProcess()
