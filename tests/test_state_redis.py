@@ -243,10 +243,10 @@ def test_without_redis_the_tests_skip_except_under_ci(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(redis_server, "answers_ping", lambda port, host="127.0.0.1", timeout=0.5: False)
     monkeypatch.delenv("CI", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="no Redis server answers on 127.0.0.1:6379"):
+    with pytest.raises(pytest.skip.Exception, match=r"no Redis server answers on 127\.0\.0\.1:6379"):
         redis_server.shared_url()
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="Redis is required under CI=true"):
+    with pytest.raises(pytest.fail.Exception, match=r"Redis is required under CI=true"):
         redis_server.shared_url()
     monkeypatch.setattr(redis_server.shutil, "which", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match="redis-server is not installed"):
