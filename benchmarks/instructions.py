@@ -6,6 +6,11 @@ the instructions the server executes for REQUESTS sequential requests to /health
 with the machine's load, so it shows what a change to the request path costs or saves.
 
     python benchmarks/instructions.py       # about 1 minute; needs valgrind (Debian package)
+    python benchmarks/instructions.py --distinct   # every request a new question, memory vs Redis
+
+With ``--distinct`` it counts DISTINCT_REQUESTS slash commands that each ask a different question
+(benchmarks/traffic.py), once with state in memory and once with REDIS_URL pointing at a private
+redis-server (its own instructions are not counted: it is another process).
 """
 
 from __future__ import annotations
@@ -76,6 +81,71 @@ def per_request(client: httpx.Client, pid: int, route: Route, workdir: Path) -> 
     return counted_instructions(dump) / REQUESTS
 
 
+DISTINCT_REQUESTS = 200
+
+
+def distinct_per_request(extra_env: dict[str, str], workdir: Path) -> float:
+    """Instructions per slash command when every request asks a different question."""
+    from distinct import signed_lines
+    from traffic import distinct_questions
+
+    port = free_port()
+    env = server_env() | {"PYTHONHASHSEED": "0", "PYTHONMALLOC": "malloc"} | extra_env
+    command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={workdir}/callgrind.%p",
+               *server_command(), "serve", "--host", HOST, "--port", str(port)]
+    questions = distinct_questions(WARMUP + DISTINCT_REQUESTS)
+    with (workdir / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_ready(proc, port, START_TIMEOUT)
+            with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=60) as client:
+                lines = [line.split("\t", 2) for line in signed_lines(questions)]
+
+                def send(ts: str, signature: str, body: str) -> None:
+                    reply = client.post("/slack/commands", content=body, headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+                    reply.raise_for_status()
+
+                for line in lines[:WARMUP]:
+                    send(*line)
+                before = set(workdir.glob("callgrind.*"))
+                callgrind_control("-z", str(proc.pid))
+                callgrind_control("-i", "on", str(proc.pid))
+                for line in lines[WARMUP:]:
+                    send(*line)
+                callgrind_control("-i", "off", str(proc.pid))
+                callgrind_control("-d", str(proc.pid))
+                deadline = time.monotonic() + 60
+                while not (new := set(workdir.glob("callgrind.*")) - before) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+        finally:
+            stop(proc)
+    if not new:
+        raise RuntimeError("callgrind wrote no dump within 60 s")
+    return counted_instructions(max(new, key=lambda p: p.stat().st_mtime)) / DISTINCT_REQUESTS
+
+
+def distinct_main() -> int:
+    """Print instructions per distinct-question request in memory and on a private Redis."""
+    from distinct import Placement, private_redis
+
+    counts: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="resbot-callgrind-") as tmp:
+        workdir = Path(tmp)
+        counts["memory"] = distinct_per_request({}, workdir)
+        with private_redis(Placement((), (), 1, "unpinned"), workdir) as redis:
+            if redis is not None:
+                counts["Redis"] = distinct_per_request({"REDIS_URL": redis[1], "REDIS_KEY_PREFIX": "callgrind:"},
+                                                       workdir)
+    print(f"Instructions per distinct-question slash command (callgrind, {DISTINCT_REQUESTS} sequential requests):")
+    for name, count in counts.items():
+        print(f"  state in {name:8} {count:12,.0f}")
+    if "Redis" in counts:
+        print(f"  Redis / memory: {counts['Redis'] / counts['memory']:.2f}")
+    return 0
+
+
 def main() -> int:
     """Print instructions per request for the ceiling and the answers route; 1 without valgrind."""
     if not shutil.which("valgrind"):
@@ -107,4 +177,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if not shutil.which("valgrind"):
+        print("valgrind is not installed (apt-get install valgrind)")
+        sys.exit(1)
+    sys.exit(distinct_main() if sys.argv[1:] == ["--distinct"] else main())
