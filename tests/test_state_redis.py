@@ -251,3 +251,16 @@ def test_without_redis_the_tests_skip_except_under_ci(monkeypatch: pytest.Monkey
     monkeypatch.setattr(redis_server.shutil, "which", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match="redis-server is not installed"):
         RedisProcess()
+
+
+async def test_a_context_this_process_wrote_is_reused_unless_another_replica_changed_it(
+        replicas: tuple[State, State]) -> None:
+    a, b = (state.contexts("contexts", 60) for state in replicas)
+    mine = Context(last=plain_answer("when is World Day?", "30 July"))
+    await a.put("k", mine)
+    assert await a.get("k") is mine  # the same bytes in Redis: no second decoding
+    theirs = Context(last=plain_answer("who sponsors it?", "a list"))
+    await b.put("k", theirs)
+    seen = await a.get("k")
+    assert seen == theirs and seen is not theirs  # changed elsewhere: read from Redis
+    assert await a.get("k") is seen

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ log = logging.getLogger("resbot.state")
 
 FAULTS = (RedisError, OSError, asyncio.TimeoutError)
 PROBE_SECONDS = 1.0  # /healthz pings Redis at most this often
+RECENT_CONTEXTS = 1024  # per process: the last contexts written or read, to skip decoding them again
 
 # INCR, and give the key the window's expiry when it is new (or lost its expiry), in one atomic step.
 COUNTER_SCRIPT = """
@@ -236,16 +238,40 @@ class RedisDedupe:
 class RedisContexts:
     """Contexts as JSON with a TTL; GETEX renews the expiry as it reads."""
 
-    def __init__(self, state: RedisState, prefix: str, ttl_seconds: float, max_bytes: int) -> None:
+    def __init__(self, state: RedisState, prefix: str, ttl_seconds: float, max_bytes: int,
+                 recent: int = RECENT_CONTEXTS) -> None:
         self._state = state
         self._prefix = prefix
         self._ttl_ms = max(1, int(ttl_seconds * 1000))
         self._max_bytes = max_bytes
+        self._recent: OrderedDict[str, tuple[bytes, Context]] = OrderedDict()
+        self._recent_max = recent
 
     async def get(self, key: str) -> Context | None:
-        """The stored context (expiry renewed), or None when absent, unreadable or Redis is away."""
+        """The stored context (expiry renewed), or None when absent, unreadable or Redis is away.
+
+        When Redis holds exactly the bytes this process last wrote or read for ``key`` (the usual
+        case: a conversation's next question lands where its last one did), the Context decoded
+        then is reused instead of parsing the JSON again.
+        """
         raw = await self._state.run("context_get", None, "GETEX", self._prefix + key, "PX", self._ttl_ms)
-        return decode_context(raw) if isinstance(raw, bytes) else None
+        if not isinstance(raw, bytes):
+            return None
+        known = self._recent.get(key)
+        if known is not None and known[0] == raw:
+            self._recent.move_to_end(key)
+            return known[1]
+        context = decode_context(raw)
+        if context is not None:
+            self._remember(key, raw, context)
+        return context
+
+    def _remember(self, key: str, raw: bytes, context: Context) -> None:
+        """Keep the bytes and the Context of ``key`` (bounded, least recently used dropped)."""
+        self._recent[key] = (raw, context)
+        self._recent.move_to_end(key)
+        while len(self._recent) > self._recent_max:
+            self._recent.popitem(last=False)
 
     async def put(self, key: str, context: Context) -> None:
         """SET the context with its TTL; one larger than ``max_bytes`` (or not encodable) is not kept."""
@@ -257,7 +283,8 @@ class RedisContexts:
         if len(value) > self._max_bytes:
             log.info("context for %s not kept: %d bytes over the %d-byte bound", key, len(value), self._max_bytes)
             return
-        await self._state.run("context_put", None, "SET", self._prefix + key, value, "PX", self._ttl_ms)
+        if await self._state.run("context_put", None, "SET", self._prefix + key, value, "PX", self._ttl_ms):
+            self._remember(key, value, context)
 
 
 class RedisCounter:
