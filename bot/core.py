@@ -17,19 +17,21 @@ from bot.answers.dispatch import ShapeAnswers
 from bot.answers.follow_up import FollowUps
 from bot.answers.mentions import MentionIndex
 from bot.answers.toolkit import Toolkit
+from bot.answers.typed import TypedAnswers, load_kinds
 from bot.config import Config, ConfigError, load_config
 from bot.context import Context
-from bot.extract import Segment, best_segment, pick_entities, quote, split_segments
+from bot.extract import Segment, pick_entities, quote, split_segments
 from bot.model import Answer, Citation, Item
 from bot.structured import Structure, StructuredAnswers, read_structure
 from bot.templates import Templates, load_templates
 from retrieval.cache import cache_key, load_or_build
+from retrieval.clauses import ClauseRanker, ClauseSettings, build_ranker
 from retrieval.glossary import Glossary, load_glossary
 from retrieval.index import BM25Params
 from retrieval.nlp import Analyzer, Entity, clean_text
 from retrieval.parse import Chunk, Document, load_document
 from retrieval.refs import Ref, find_reference
-from retrieval.search import Hit, Searcher, SearchResult, SearchState
+from retrieval.search import SYNONYM_WEIGHT, Hit, Searcher, SearchResult, SearchState
 from retrieval.structure import Directive
 
 KIND_BOOST = 0.5  # favour chunks that hold the asked-for entity type (a date for "when")
@@ -37,6 +39,7 @@ LIST_BOOST = 0.5  # per pair of named organisations, for "which agencies ..." qu
 LIST_MIN_ENTITIES = 3
 RETRIEVAL_EXCLUDED = frozenset({"meta"})  # document data is answered by intents, never by word overlap
 _LIST_LABELS = frozenset({"ORG", "PERSON"})
+UNTYPED_KINDS = frozenset({"when", "where", "how_often", "how_many"})  # these ask for a date, place or figure
 DERIVING_CODE = ("extract.py", "structured.py")  # bot/ modules whose output is cached with the index
 _NUMBER = re.compile(r"\b\d+\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|sixteen)\b", re.I)
 
@@ -75,10 +78,11 @@ class Derived:
     structure: Structure
     action_terms: dict[Directive, frozenset[str]]
     anchor_terms: dict[tuple[str, int], frozenset[str]]
+    clauses: ClauseRanker
 
 
 def _derive(document: Document, analyzer: Analyzer, templates: Templates, params: BM25Params,
-            typo_len: int) -> Derived:
+            typo_len: int, clause_settings: ClauseSettings) -> Derived:
     """Analyse every chunk, clause, directive and footnote anchor (the slow part of a start)."""
     searcher = Searcher(document, analyzer, params, typo_len)
     segments = {c.id: split_segments(c.text, analyzer) for c in document.chunks}
@@ -87,7 +91,9 @@ def _derive(document: Document, analyzer: Analyzer, templates: Templates, params
     action_terms = {d: frozenset(analyzer.terms(d.action)) for d in structure.directives}
     anchor_terms = {(c.id, number): frozenset(analyzer.terms(anchor, expand_names=True))
                     for c in document.chunks for number, anchor in c.anchors}
-    return Derived(searcher.state, segments, structure, action_terms, anchor_terms)
+    clauses = build_ranker(searcher.state.analyses, analyzer, spans, params, clause_settings,
+                           keep=lambda cid: document.by_id[cid].kind not in RETRIEVAL_EXCLUDED)
+    return Derived(searcher.state, segments, structure, action_terms, anchor_terms, clauses)
 
 
 def _countries_path(config: Config) -> Path:
@@ -124,12 +130,13 @@ class Core:
             analyzer = Analyzer(load_glossary(paths[1]), normaliser)
         with config.reading("content.templates", paths[2]):
             self.templates: Templates = load_templates(paths[2])
+        clause_settings = ClauseSettings(str(r.get("clause_method", "window")), float(r.get("clause_blend", 0.3)))
 
         def derive() -> Derived:
-            return _derive(document, analyzer, self.templates, params, typo_len)
+            return _derive(document, analyzer, self.templates, params, typo_len, clause_settings)
 
         cache_dir = r.get("cache_dir")
-        key = cache_key(paths, (params, normaliser, typo_len),
+        key = cache_key(paths, (params, normaliser, typo_len, clause_settings),
                         Path(retrieval.__file__).parent, [Path(__file__).with_name(n) for n in DERIVING_CODE])
         derived = load_or_build(config.output_path(str(cache_dir)) if cache_dir else None, key, derive)
         state, self.segments = derived.state, derived.segments
@@ -158,6 +165,9 @@ class Core:
         with config.reading("content.countries", countries):
             self.shapes = ShapeAnswers(kit, self.structure.directives, countries)
         self.follow_ups = FollowUps(analyzer, self.shapes.reader, self.templates.detail_words)
+        self.clauses = derived.clauses
+        self.typed = TypedAnswers(document, analyzer, load_kinds(config.path("templates")),
+                                  {c.id: self.searcher.entities(c.id) for c in document.chunks}, RETRIEVAL_EXCLUDED)
 
     # ----- public API -------------------------------------------------------------------
     def answer(self, question: str, context: Context | None = None) -> Answer:
@@ -473,19 +483,26 @@ class Core:
             result = SearchResult(tuple(h for h in result.hits if h.id in only), result.query, result.corrected)
         if not self._accept(result):
             return self._not_found(text, kind)
+        counts = self._query_counts(result)
+        hits, clause_of = self.clauses.rerank(result.hits, counts, self.searcher.index.weight, not list_like)
+        result = replace(result, hits=tuple(hits))
         best = result.hits[0]
         chunk = self.document.by_id[best.id]
         query_terms = [t.value for t in result.query.terms]
         segs = self.segments[chunk.id]
-        seg_index = best_segment(segs, query_terms, self.searcher.index.weight)
+        seg_index = clause_of.get(chunk.id, 0)
         quoted = quote(chunk.text, segs, seg_index, self.limits.quote_chars)
         related = [h for h in result.hits[1:] if h.score >= self.limits.related_ratio * best.score]
         cites = [self._citation(chunk, best.score, quoted)]
-        cites += [self._hit_citation(h, query_terms) for h in related[: self.limits.top_k - 1]]
+        cites += [self._hit_citation(h, clause_of.get(h.id, 0)) for h in related[: self.limits.top_k - 1]]
         confidence = self._confidence(result)
         entities = self.searcher.entities(chunk.id)
         exclude = {t for t in query_terms if t.startswith("@")}
-        headline, items = self._headline(kind, chunk, segs[seg_index], entities, exclude, wanted, cites)
+        asked = self.typed.asked(text) if kind not in UNTYPED_KINDS else None
+        seg = segs[seg_index]
+        weights = {t: n * self.searcher.index.weight(t) for t, n in counts.items()}
+        things = self.typed.names(asked, chunk.id, (seg.start, seg.end), weights) if asked else []
+        headline, items = self._headline(kind, chunk, seg, entities, exclude, wanted, cites, things)
         if kind == "how_many" and not items and not _NUMBER.search(quoted):
             return self._missing_detail(text, kind, "no_figure", chunk)
         if kind == "where" and not any(e.label == "GPE" for e in entities):
@@ -499,14 +516,22 @@ class Core:
         return Answer(question=text, found=False, kind=kind,
                       text=self.templates.messages[message].format(label=chunk.label, cite=chunk.id))
 
-    def _hit_citation(self, hit: Hit, query_terms: list[str]) -> Citation:
+    def _hit_citation(self, hit: Hit, clause: int) -> Citation:
         chunk = self.document.by_id[hit.id]
         segs = self.segments[chunk.id]
-        idx = best_segment(segs, query_terms, self.searcher.index.weight)
-        return self._citation(chunk, hit.score, quote(chunk.text, segs, idx, self.limits.quote_chars))
+        return self._citation(chunk, hit.score, quote(chunk.text, segs, clause, self.limits.quote_chars))
+
+    @staticmethod
+    def _query_counts(result: SearchResult) -> dict[str, float]:
+        """Each question term's weight in the query: its count, synonyms counting less."""
+        counts: dict[str, float] = {}
+        for t in result.query.terms:
+            counts[t.value] = counts.get(t.value, 0.0) + (SYNONYM_WEIGHT if t.synonym else 1.0)
+        return counts
 
     def _headline(self, kind: str, chunk: Chunk, segment: Segment, entities: tuple[Entity, ...],
-                  exclude: set[str], wanted: frozenset[str], cites: list[Citation]) -> tuple[str, tuple[Item, ...]]:
+                  exclude: set[str], wanted: frozenset[str], cites: list[Citation],
+                  things: list[str]) -> tuple[str, tuple[Item, ...]]:
         t = self.templates.answers
         label_cap = _cap(chunk.label)
         if kind in ("list", "how_many"):
@@ -515,6 +540,8 @@ class Core:
                 items = tuple(Item(name, chunk.id) for name in members)
                 return t["count_entities"].format(count=len(members), label=chunk.label, cite=chunk.id,
                                                   items=_join(members)), items
+        if things:  # "which declaration ...": the thing of that kind, by name
+            return t["entity"].format(entity=_cap(_join(things)), label=chunk.label, cite=chunk.id), ()
         if wanted:
             found = pick_entities(entities, wanted, segment, exclude)
             if found:

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-CODE_FILES = ("parse.py", "glossary.py", "nlp.py", "index.py", "search.py", "structure.py")
+CODE_FILES = ("parse.py", "glossary.py", "nlp.py", "index.py", "search.py", "structure.py", "clauses.py")
 
 
 def cache_key(files: Iterable[Path], settings: object, code_dir: Path, extra_code: Iterable[Path] = ()) -> str:

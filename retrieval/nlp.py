@@ -77,6 +77,7 @@ class Term:
     value: str
     synonym: bool = False
     surface: str = ""  # the words as written, to tell a literal match from a synonym-only one
+    start: int = -1  # character offset in the analysed text (for clause ranking by proximity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,23 +228,24 @@ class Analyzer:
             if ent is not None:
                 entities.append(Entity(ent.label_, ent.text, ent.start_char, ent.end_char, ent.ent_id_))
                 if ent.ent_id_:
-                    terms.append(Term(ent.ent_id_, synonym=ent.label_ == "SYN", surface=ent.text.lower()))
+                    terms.append(Term(ent.ent_id_, synonym=ent.label_ == "SYN", surface=ent.text.lower(),
+                                      start=ent.start_char))
                     if expand_names and ent.label_ in EXPANDED_LABELS:
                         for token in ent:
-                            self._add_token_terms(token.lower_, token.is_punct, terms, [])
+                            self._add_token_terms(token.lower_, token.is_punct, terms, [], token.idx)
                     words.extend(t.lower_ for t in ent if t.is_alpha)
                     i = ent.end
                     continue
                 if ent.label_ == "SYMBOL":
-                    terms.append(Term("#" + ent.text.lower()))
+                    terms.append(Term("#" + ent.text.lower(), start=ent.start_char))
                     i = ent.end
                     continue
             token = doc[i]
             i += 1
-            self._add_token_terms(token.lower_, token.is_punct or token.is_space, terms, words)
+            self._add_token_terms(token.lower_, token.is_punct or token.is_space, terms, words, token.idx)
         return Analysis(tuple(terms), tuple(entities), tuple(words))
 
-    def _add_token_terms(self, lower: str, skip: bool, terms: list[Term], words: list[str]) -> None:
+    def _add_token_terms(self, lower: str, skip: bool, terms: list[Term], words: list[str], start: int) -> None:
         if skip or lower in self.stopwords or not any(ch.isalnum() for ch in lower):
             return
         for part in _split_hyphens(lower):
@@ -251,7 +253,8 @@ class Analyzer:
                 continue
             words.append(part)
             syn = self._single_synonyms.get(self.glossary.spelling.get(part, part))
-            terms.append(Term(syn, synonym=True, surface=part) if syn else Term(self.stem(part)))
+            terms.append(Term(syn, synonym=True, surface=part, start=start) if syn
+                         else Term(self.stem(part), start=start))
 
     def terms(self, text: str, expand_names: bool = False) -> list[str]:
         """Just the term values of ``text``."""

@@ -1,0 +1,173 @@
+"""Typed "which X" answers: when a question names a kind of thing, the headline names that thing.
+
+"Which declaration was adopted in New York?" asks for a declaration: the answer is the declaration
+in the best clause, by its name as the text writes it, not "PP14 addresses this". Things come from
+two sources: titled names found by their shape (retrieval/names.py) and the glossary's typed
+concepts. The kinds, the nouns that ask for them and the head words of their names are data
+(``thing_kinds`` in content/templates.yaml).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from retrieval.glossary import Glossary
+from retrieval.names import titled_names
+from retrieval.nlp import Analyzer, Entity
+from retrieval.parse import Document
+
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_LISTED = 6
+_ACRONYM = re.compile(r"\(([A-Z][A-Za-z-]{1,9})\)\s*$")
+# Words that end a "which ..." modifier run: the verb or article after them starts the rest of the question.
+_NOT_MODIFIER = ("does|do|did|is|are|was|were|should|must|can|could|will|would|has|have|had|it|this|that|"
+                 "the|a|an|of|in|on|to|for|by|with|from|about|at")
+
+
+@dataclass(frozen=True, slots=True)
+class ThingKind:
+    """A kind of named thing: the nouns that ask for it, its names' head words, its glossary types."""
+
+    name: str
+    nouns: tuple[str, ...]
+    plurals: tuple[str, ...]
+    heads: tuple[str, ...]
+    types: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Thing:
+    """One named thing in a chunk: the kinds it belongs to, its display name, span and terms."""
+
+    kinds: frozenset[str]
+    name: str
+    start: int
+    end: int
+    concept: str
+    terms: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What a question asks for: a kind, singular or plural, and the noun's own terms."""
+
+    kind: ThingKind
+    plural: bool
+    noun_terms: frozenset[str]
+    rest_terms: frozenset[str]  # terms of the question outside "which ... X": what it names itself
+
+
+def parse_kinds(data: Mapping[str, Any]) -> tuple[ThingKind, ...]:
+    """ThingKinds from the ``thing_kinds`` mapping of templates.yaml."""
+    kinds = []
+    for name, spec in (data or {}).items():
+        if not isinstance(spec, dict) or not spec.get("nouns") or not spec.get("heads"):
+            raise ValueError(f"templates: thing_kinds.{name} needs nouns and heads")
+        kinds.append(ThingKind(str(name), tuple(str(n).lower() for n in spec["nouns"]),
+                               tuple(str(n).lower() for n in spec.get("plurals") or ()),
+                               tuple(str(h) for h in spec["heads"]), frozenset(spec.get("types") or ())))
+    return tuple(kinds)
+
+
+def load_kinds(path: Path) -> tuple[ThingKind, ...]:
+    """The thing kinds in a templates file (none when it has no ``thing_kinds``)."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+    return parse_kinds(data.get("thing_kinds") or {})
+
+
+class TypedAnswers:
+    """Finds what a question asks for and the things of that kind in each chunk."""
+
+    def __init__(self, document: Document, analyzer: Analyzer, kinds: tuple[ThingKind, ...],
+                 entities: Mapping[str, tuple[Entity, ...]], skip_kinds: Collection[str] = ()) -> None:
+        self.analyzer = analyzer
+        self.kinds = kinds
+        self._noun_kind: dict[str, tuple[ThingKind, bool]] = {}
+        for kind in kinds:
+            for noun in kind.nouns:
+                self._noun_kind.setdefault(noun, (kind, False))
+            for noun in kind.plurals:
+                self._noun_kind.setdefault(noun, (kind, True))
+        nouns = "|".join(re.escape(n) for n in sorted(self._noun_kind, key=len, reverse=True))
+        self._asking = re.compile(
+            r"\b(?:which|what|whats|what's|what is the|what are the|which is the|which are the|name the|name a|"
+            rf"name any)\s+(?P<mods>(?:(?!(?:{_NOT_MODIFIER})\b)[\w'-]+\s+){{0,3}}?)(?P<noun>{nouns})\b",
+            re.I) if nouns else None
+        self.things = {c.id: self._things_in(c.text, entities.get(c.id, ()), analyzer.glossary)
+                       for c in document.chunks if c.kind not in skip_kinds}
+
+    def asked(self, question: str) -> Asked | None:
+        """The kind of thing ``question`` asks for ("which declaration ..."), or None."""
+        m = self._asking.search(question) if self._asking else None
+        if m is None:
+            return None
+        kind, plural = self._noun_kind[m.group("noun").lower()]
+        rest = f"{question[: m.start()]} {question[m.end():]}"
+        return Asked(kind, plural, frozenset(self.analyzer.terms(m.group("noun"))),
+                     frozenset(self.analyzer.terms(rest)))
+
+    def _things_in(self, text: str, entities: Iterable[Entity], glossary: Glossary) -> tuple[Thing, ...]:
+        heads = {h for k in self.kinds for h in k.heads}
+        spans: dict[tuple[int, int], tuple[frozenset[str], str]] = {}
+        named = [e for e in entities if e.concept.startswith("@")]
+        for titled in titled_names(text, heads):
+            kinds = frozenset(k.name for k in self.kinds if titled.head in {h.lower() for h in k.heads})
+            start, end, token = titled.start, titled.end, ""
+            for e in named:  # a glossary name from the same start extends it ("..., the Slave Trade, and ...")
+                if start <= e.start < end and (e.end > end or e.end - e.start >= 0.6 * (end - start)):
+                    end, token = max(end, e.end), e.concept
+            before = spans.get((start, end), (frozenset(), ""))
+            spans[(start, end)] = (before[0] | kinds | self._concept_kinds(token, glossary), token or before[1])
+        for e in named:
+            kinds = self._concept_kinds(e.concept, glossary)
+            if kinds and not any(s <= e.start and e.end <= t for s, t in spans):
+                spans[(e.start, e.end)] = (kinds, e.concept)
+        return tuple(self._thing(kinds, text, start, end, token, glossary)
+                     for (start, end), (kinds, token) in sorted(spans.items()))
+
+    def _concept_kinds(self, token: str, glossary: Glossary) -> frozenset[str]:
+        concept = glossary.concept_for_token(token) if token else None
+        return frozenset(k.name for k in self.kinds if concept is not None and concept.type in k.types)
+
+    def _thing(self, kinds: frozenset[str], text: str, start: int, end: int, concept_id: str,
+               glossary: Glossary) -> Thing:
+        name = text[start:end]
+        concept = glossary.concept_for_token(concept_id) if concept_id else None
+        acronym = _ACRONYM.search(concept.name) if concept is not None else None
+        if acronym and acronym.group(1) not in name:
+            name = f"{name} ({acronym.group(1)})"
+        words = [self.analyzer.stem(w.lower()) for w in re.findall(r"[A-Za-z][A-Za-z'-]*", text[start:end])]
+        terms = frozenset(self.analyzer.terms(text[start:end])) | frozenset(words) | {concept_id} - {""}
+        return Thing(kinds, name, start, end, concept_id, terms)
+
+    def names(self, asked: Asked, chunk_id: str, clause: tuple[int, int], weights: Mapping[str, float]) -> list[str]:
+        """Names of the things of the asked kind in a chunk, the one nearest the best clause first.
+
+        A thing the question names itself is not an answer to it; a thing sharing the question's
+        other words ("which *slavery* convention") is preferred; then the one in or nearest the clause.
+        """
+        asked_terms = {t for t in weights if t not in asked.noun_terms}
+        things = [t for t in self.things.get(chunk_id, ()) if asked.kind.name in t.kinds
+                  and not (t.concept and t.concept in asked.rest_terms)
+                  and not (t.terms - asked.noun_terms <= asked.rest_terms and t.terms - asked.noun_terms)]
+        if not things:
+            return []
+        if asked.plural:
+            return list(dict.fromkeys(t.name for t in things))[:MAX_LISTED]
+
+        def rank(t: Thing) -> tuple[float, float]:
+            overlap = sum(weights[w] for w in asked_terms & t.terms)
+            distance = max(0, clause[0] - t.end, t.start - clause[1])
+            return overlap, -distance
+
+        best = max(things, key=rank)
+        if best.concept:  # the fullest way the chunk writes it ("the Trust Fund" -> its whole title)
+            best = max((t for t in things if t.concept == best.concept), key=lambda t: t.end - t.start)
+        return [best.name]
+
