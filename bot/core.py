@@ -167,7 +167,8 @@ class Core:
         self.follow_ups = FollowUps(analyzer, self.shapes.reader, self.templates.detail_words)
         self.clauses = derived.clauses
         self.typed = TypedAnswers(document, analyzer, load_kinds(config.path("templates")),
-                                  {c.id: self.searcher.entities(c.id) for c in document.chunks}, RETRIEVAL_EXCLUDED)
+                                  {c.id: self.searcher.entities(c.id) for c in document.chunks}, RETRIEVAL_EXCLUDED,
+                                  state.name_vectors)
 
     # ----- public API -------------------------------------------------------------------
     def answer(self, question: str, context: Context | None = None) -> Answer:
@@ -480,9 +481,11 @@ class Core:
         result = self.searcher.search(text, k=k, boost_labels=boost_labels, boost=boost,
                                       exclude_kinds=RETRIEVAL_EXCLUDED, per_entity=list_like)
         if only:  # a follow-up answered within the paragraphs the conversation is about
-            result = SearchResult(tuple(h for h in result.hits if h.id in only), result.query, result.corrected)
-        if not self._accept(result):
+            result = replace(result, hits=tuple(h for h in result.hits if h.id in only))
+        accepted = self._accept(result)
+        if accepted is None:
             return self._not_found(text, kind)
+        result = accepted
         counts = self._query_counts(result)
         hits, clause_of = self.clauses.rerank(result.hits, counts, self.searcher.index.weight, not list_like)
         result = replace(result, hits=tuple(hits))
@@ -570,15 +573,38 @@ class Core:
         concept = self.glossary.concept_for_token(entity.concept) if entity.concept else None
         return concept.name if concept is not None else entity.text
 
-    def _accept(self, result: SearchResult) -> bool:
+    def _accept(self, result: SearchResult) -> SearchResult | None:
+        """On-topic or not, by what actually matched: the result to answer from, or None.
+
+        Beyond the score and coverage floors, a question is on-topic when one clause of a top paragraph
+        holds every word the user chose (names' words included), however loose the rest of its wording;
+        that paragraph then comes first.
+        """
         if not result.hits:
-            return False
+            return None
         best = result.hits[0]
-        if best.score < self.limits.min_score or not best.literal:
-            return False
+        if best.score < self.limits.min_score or self._lone_common_word(result, best):
+            return None
         # Two of the user's own rare words in one paragraph are on-topic even among unknown words.
-        return best.coverage >= self.limits.min_coverage or (
-            best.rare >= 2 and best.coverage >= self.limits.min_coverage_rare)
+        if best.literal and (best.coverage >= self.limits.min_coverage or (
+                best.rare >= 2 and best.coverage >= self.limits.min_coverage_rare)):
+            return result
+        # A kind noun ("which aviation *body*") names the answer's type, not its words.
+        own = [t.value for t in result.query.terms if not t.synonym]
+        own = [t for t in own if t not in self.typed.noun_terms] or own
+        holder = next((h for h in result.hits[: self.limits.top_k] if self.clauses.holds_all(h.id, own)), None)
+        if not own or holder is None:
+            return None
+        return replace(result, hits=(holder, *(h for h in result.hits if h is not holder)))
+
+    @staticmethod
+    def _lone_common_word(result: SearchResult, best: Hit) -> bool:
+        """One plain word is all the question shares with the text, and it also asks about something the
+        text never mentions ("recommend a restaurant"): an ordinary word, not a topic."""
+        if result.unknown == 0 or len(best.matched) != 1:
+            return False
+        term = best.matched[0]
+        return not term.startswith(("@", "#")) and "_" not in term
 
     @staticmethod
     def _confidence(result: SearchResult) -> float:

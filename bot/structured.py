@@ -96,8 +96,8 @@ class StructuredAnswers:
 
     # ----- who is asked to do what ----------------------------------------------------------
     def _task_of(self, question: str, m: re.Match[str]) -> Answer | None:
-        who = next(g for g in (m.groupdict().get(k) for k in ("who", "who2", "who3", "who4", "who5")) if g)
-        verb = next((g for g in (m.groupdict().get(k) for k in ("verb", "verb2")) if g), "asked")
+        who = next(g for k, g in m.groupdict().items() if k.startswith("who") and g)
+        verb = next((g for k, g in m.groupdict().items() if k.startswith("verb") and g), "asked")
         return self.tasks_for(question, who, self.t.question_verbs.get(verb.lower(), "all"))
 
     def tasks_for(self, question: str, who: str, group: str) -> Answer | None:

@@ -12,7 +12,6 @@ Either score is blended with the paragraph's own BM25 score to reorder the top h
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -20,12 +19,10 @@ import numpy as np
 
 from retrieval.index import BM25Params, Index
 from retrieval.nlp import Analysis, Analyzer
-from retrieval.search import Hit
+from retrieval.search import Hit, name_word_terms
 
 METHODS = ("window", "bm25", "none")
 WINDOW_SCALE = 120.0  # characters: a window this long halves the window score
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-NAME_LABELS_SKIPPED = frozenset({"SYN", "DATE", "FREQ", "SYMBOL"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +42,6 @@ class ChunkClauses:
     names: tuple[frozenset[str], ...]  # the words of the names in each clause, apart: they do not weigh a clause
     positions: dict[str, tuple[int, ...]]
     first: int  # index of the chunk's first clause in the clause index
-
-
-def name_word_terms(analysis: Analysis, analyzer: Analyzer) -> list[tuple[str, int]]:
-    """(term, offset) for every word inside a named entity (''statisticians'' in a committee's name)."""
-    found: list[tuple[str, int]] = []
-    for entity in analysis.entities:
-        if entity.label in NAME_LABELS_SKIPPED:
-            continue
-        for m in _WORD.finditer(entity.text):
-            word = m.group().lower()
-            if word not in analyzer.stopwords:
-                found.append((analyzer.stem(word), entity.start + m.start()))
-    return found
 
 
 def chunk_clauses(analysis: Analysis, names: Sequence[tuple[str, int]], bounds: Sequence[tuple[int, int]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -14,7 +15,9 @@ from retrieval.parse import Chunk, Document
 
 RARE_DF = 3
 SYNONYM_WEIGHT = 0.7  # a synonym match is good evidence, but weaker than the user's own word
+NAME_WORD_WEIGHT = 0.5  # a word found only inside a name ("statisticians"): weaker than an indexed term
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+NAME_LABELS_SKIPPED = frozenset({"SYN", "DATE", "FREQ", "SYMBOL"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,7 @@ class Hit:
     coverage: float
     literal: bool
     rare: int = 0  # the user's own words matched here that occur in at most RARE_DF chunks
+    matched: tuple[str, ...] = ()  # the question's terms found in this chunk (names' words included)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,7 @@ class SearchResult:
     hits: tuple[Hit, ...]
     query: Analysis
     corrected: str
+    unknown: int = 0  # question terms that occur nowhere in the text, not even inside a name
 
 
 class TypoFixer:
@@ -87,6 +92,8 @@ class SearchState:
     plain_terms: dict[str, frozenset[str]]
     index: Index
     typos: TypoFixer
+    name_words: dict[str, frozenset[str]]  # per chunk: words inside its names that the index does not hold
+    name_vectors: dict[str, np.ndarray]  # per such word: its score over the chunks
 
 
 class Searcher:
@@ -105,6 +112,10 @@ class Searcher:
         self._lower = {c.id: c.text.lower() for c in self.chunks}
         self._place_terms = frozenset(c.token for c in analyzer.glossary.concepts.values() if c.type == "place")
         self._factors: dict[tuple[frozenset[str], bool], np.ndarray] = {}
+        self._term_kinds: dict[str, set[str]] = {}  # the kinds of chunk (meta, operative ...) each term occurs in
+        for i, c in enumerate(self.chunks):
+            for term in self.index.doc_terms[i] | self.state.name_words[c.id]:
+                self._term_kinds.setdefault(term, set()).add(c.kind)
 
     def _build_state(self, params: BM25Params, typo_min_length: int) -> SearchState:
         analyses = {c.id: self.analyzer.analyze(c.text, expand_names=True) for c in self.chunks}
@@ -114,7 +125,19 @@ class Searcher:
         # "United Nations Population Fund") is not enough to call a question on-topic.
         plain = {c.id: frozenset(self.analyzer.terms(c.text) + self.analyzer.terms(c.context)) for c in self.chunks}
         typos = TypoFixer(self._vocabulary(analyses), typo_min_length, self.analyzer.stopwords)
-        return SearchState(analyses, plain, Index(corpus, params), typos)
+        index = Index(corpus, params)
+        names = {c.id: frozenset(t for t, _ in name_word_terms(analyses[c.id], self.analyzer)) - index.doc_terms[i]
+                 for i, c in enumerate(self.chunks)}
+        return SearchState(analyses, plain, index, typos, names, self._name_vectors(names, index))
+
+    def _name_vectors(self, names: dict[str, frozenset[str]], index: Index) -> dict[str, np.ndarray]:
+        """Score vectors for words that occur only inside names: half an IDF where they occur."""
+        doc_freq = Counter(w for words in names.values() for w in words if index.doc_freq.get(w, 0) == 0)
+        vectors = {}
+        for word, df in doc_freq.items():
+            idf = math.log(1.0 + (len(self.chunks) - df + 0.5) / (df + 0.5))
+            vectors[word] = np.array([NAME_WORD_WEIGHT * idf * (word in names[c.id]) for c in self.chunks])
+        return vectors
 
     def _vocabulary(self, analyses: dict[str, Analysis]) -> Counter[str]:
         vocab: Counter[str] = Counter()
@@ -148,6 +171,12 @@ class Searcher:
         surfaces = {t.value: t.surface for t in query.terms if t.synonym}
         weighted = [(term, n * (SYNONYM_WEIGHT if syn else 1.0)) for (term, syn), n in counts.items()]
         scores = self.index.scores(weighted)
+        for term, weight in weighted:
+            vector = self.state.name_vectors.get(term)
+            if vector is not None:
+                scores = scores + weight * vector
+        # Terms found nowhere a hit may come from ("Mexico" is only in the sponsor list, which is excluded).
+        unknown = sum(1 for term, _ in weighted if self._term_kinds.get(term, set()) <= exclude_kinds)
         if boost and boost_labels:
             scores = scores * (1.0 + boost * self._label_factors(boost_labels, per_entity))
         order = np.argsort(-scores, kind="stable")
@@ -159,7 +188,7 @@ class Searcher:
             hits.append(self._hit(chunk, float(scores[i]), counts, surfaces))
             if len(hits) >= k:
                 break
-        return SearchResult(tuple(hits), query, corrected)
+        return SearchResult(tuple(hits), query, corrected, unknown)
 
     def _label_factors(self, labels: frozenset[str], per_entity: bool) -> np.ndarray:
         """Per chunk: 1 if it holds such an entity (or, per entity, half their number up to 4); cached."""
@@ -177,14 +206,21 @@ class Searcher:
         terms = self.index.doc_terms[self._position[chunk.id]]
         lower = self._lower[chunk.id]
         plain = self.state.plain_terms[chunk.id]
+        in_names = self.state.name_words[chunk.id]
         total = covered = 0.0
         literal = False
         name_only = places = rare = synonyms = phrases = 0
+        matched: list[str] = []
         for (term, synonym), _ in counts.items():
             weight = self.index.weight(term)
             total += weight
+            if term in in_names:
+                matched.append(term)
+                name_only += 1
+                continue
             if term not in terms:
                 continue
+            matched.append(term)
             covered += weight
             if term in self._place_terms:  # a place name alone ("weather in New York") is not a topic
                 places += 1
@@ -203,4 +239,17 @@ class Searcher:
         # Every word of the question found here through synonyms, either two or more groups ("stateless
         # kids at risk") or one multi-word phrase ("organ trade"), is as on-topic as a literal match.
         explained = (synonyms >= 2 or phrases >= 1) and coverage > 0.999
-        return Hit(chunk.id, score, coverage, literal or name_only >= 2 or whole or explained, rare)
+        return Hit(chunk.id, score, coverage, literal or name_only >= 2 or whole or explained, rare, tuple(matched))
+
+
+def name_word_terms(analysis: Analysis, analyzer: Analyzer) -> list[tuple[str, int]]:
+    """(term, offset) for every word inside a named entity ("statisticians" in a committee's name)."""
+    found: list[tuple[str, int]] = []
+    for entity in analysis.entities:
+        if entity.label in NAME_LABELS_SKIPPED:
+            continue
+        for m in _WORD.finditer(entity.text):
+            word = m.group().lower()
+            if word not in analyzer.stopwords:
+                found.append((analyzer.stem(word), entity.start + m.start()))
+    return found

@@ -47,6 +47,26 @@ def test_off_topic_is_not_found(core: Core, question: str) -> None:
     assert ("could not find" in answer.text and "Try" in answer.text) or "does not mention “" in answer.text
 
 
+@pytest.mark.parametrize("question", ["recommend a restaurant", "recommend a good hotel",
+                                      "what is the best programming language", "plan a holiday in Thailand"])
+def test_one_ordinary_word_shared_with_the_text_is_not_a_topic(core: Core, question: str) -> None:
+    # "recommendations" (OP22), "programmes" (PP27), "plan" (the Global Plan): the only overlap, next to
+    # words the text never uses.
+    assert not core.answer(question).found
+
+
+def test_a_word_the_text_uses_only_inside_a_name_finds_that_name(core: Core) -> None:
+    answer = core.answer("which statisticians are mentioned")
+    assert answer.found and cited(answer)[0] == "OP12"
+    assert answer.text.startswith("Committee of the Chief Statisticians of the United Nations System")
+
+
+def test_all_chosen_words_in_one_clause_of_a_top_paragraph_put_it_first(core: Core) -> None:
+    # "aviation" is only in the ICAO's name in PP15; "organization" names the kind of thing asked for.
+    answer = core.answer("does it mention the aviation organization")
+    assert answer.found and cited(answer)[0] == "PP15"
+
+
 @pytest.mark.parametrize(("question", "chunk"), [("paragraph 5", "OP5"), ("OP 12", "OP12"),
                                                  ("operative paragraph 20", "OP20"), ("preambular paragraph 3", "PP3"),
                                                  ("PP8(c)", "PP8(c)"), ("footnote 11", "FN11")])

@@ -54,3 +54,18 @@ def test_kind_boost_prefers_chunks_with_the_wanted_entity(core: Core) -> None:
     assert [h.id for h in boosted.hits][:1] != [] and plain.hits
     date_chunks = {h.id for h in boosted.hits if any(e.label == "DATE" for e in core.searcher.entities(h.id))}
     assert boosted.hits[0].id in date_chunks
+
+
+def test_words_only_inside_names_are_searchable_but_not_indexed(core: Core) -> None:
+    stem = core.searcher.analyzer.stem("statisticians")
+    assert core.searcher.index.doc_freq.get(stem, 0) == 0
+    assert stem in core.searcher.state.name_words["OP12"]
+    result = core.searcher.search("statisticians")
+    assert result.hits[0].id == "OP12" and result.hits[0].matched == (stem,) and result.unknown == 0
+
+
+def test_terms_only_in_excluded_chunks_count_as_unknown(core: Core) -> None:
+    # "Mexico" is only in the sponsor list (META), which retrieval never answers from.
+    assert core.searcher.search("mexico", exclude_kinds=frozenset({"meta"})).unknown == 1
+    assert core.searcher.search("mexico").unknown == 0
+    assert core.searcher.search("restaurant").unknown == 1

@@ -57,6 +57,14 @@ def test_icat_aliases(core: Core, question: str) -> None:
     assert ids(core.answer(question)) == ["OP12"]
 
 
+@pytest.mark.parametrize("question", ["what does the resolution want from ICAT", "ICAT's tasks",
+                                      "what must the coordination group do", "what is expected from ICAT",
+                                      "what does it want ICAT to do", "what has ICAT been asked to do"])
+def test_addressee_questions_in_any_phrasing_reach_who_is_asked_what(core: Core, question: str) -> None:
+    answer = core.answer(question)
+    assert answer.kind == "task" and ids(answer) == ["OP12"]
+
+
 def test_who_is_invited_to_contribute(core: Core) -> None:
     answer = core.answer("Who is invited to make voluntary contributions?")
     assert answer.found and set(ids(answer)) == {"OP7", "OP13"}

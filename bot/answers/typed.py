@@ -57,7 +57,7 @@ class Thing:
 class Asked:
     """What a question asks for: a kind, singular or plural, and the noun's own terms."""
 
-    kind: ThingKind
+    kind: ThingKind | None  # None: a noun that is no kind, found inside a name ("which statisticians")
     plural: bool
     noun_terms: frozenset[str]
     rest_terms: frozenset[str]  # terms of the question outside "which ... X": what it names itself
@@ -85,8 +85,10 @@ class TypedAnswers:
     """Finds what a question asks for and the things of that kind in each chunk."""
 
     def __init__(self, document: Document, analyzer: Analyzer, kinds: tuple[ThingKind, ...],
-                 entities: Mapping[str, tuple[Entity, ...]], skip_kinds: Collection[str] = ()) -> None:
+                 entities: Mapping[str, tuple[Entity, ...]], skip_kinds: Collection[str] = (),
+                 name_only_terms: Collection[str] = ()) -> None:
         self.analyzer = analyzer
+        self.name_only_terms = frozenset(name_only_terms)  # words the text uses only inside names
         self.kinds = kinds
         self._noun_kind: dict[str, tuple[ThingKind, bool]] = {}
         for kind in kinds:
@@ -99,15 +101,25 @@ class TypedAnswers:
             r"\b(?:which|what|whats|what's|what is the|what are the|which is the|which are the|name the|name a|"
             rf"name any)\s+(?P<mods>(?:(?!(?:{_NOT_MODIFIER})\b)[\w'-]+\s+){{0,3}}?)(?P<noun>{nouns})\b",
             re.I) if nouns else None
+        self._asking_any = re.compile(
+            rf"\b(?:which|what)\s+(?P<mods>(?:(?!(?:{_NOT_MODIFIER})\b)[\w'-]+\s+){{0,2}}?)(?P<noun>[a-z][\w'-]+)\s+"
+            r"(?:is|are|was|were|does|do|did|has|have|should|must|can|will)\b", re.I)
+        self.noun_terms = frozenset(t for noun in self._noun_kind for t in analyzer.terms(noun))
         self.things = {c.id: self._things_in(c.text, entities.get(c.id, ()), analyzer.glossary)
                        for c in document.chunks if c.kind not in skip_kinds}
 
     def asked(self, question: str) -> Asked | None:
         """The kind of thing ``question`` asks for ("which declaration ..."), or None."""
         m = self._asking.search(question) if self._asking else None
-        if m is None:
-            return None
-        kind, plural = self._noun_kind[m.group("noun").lower()]
+        kind: ThingKind | None = None
+        if m is not None:
+            kind, plural = self._noun_kind[m.group("noun").lower()]
+        else:
+            m = self._asking_any.search(question)
+            # Only a word the text uses nowhere but inside names: the name is then what is asked for.
+            if m is None or not set(self.analyzer.terms(m.group("noun"))) <= self.name_only_terms:
+                return None
+            plural = m.group("noun").lower().endswith("s")
         rest = f"{question[: m.start()]} {question[m.end():]}"
         return Asked(kind, plural, frozenset(self.analyzer.terms(m.group("noun"))),
                      frozenset(self.analyzer.terms(rest)))
@@ -146,6 +158,12 @@ class TypedAnswers:
         terms = frozenset(self.analyzer.terms(text[start:end])) | frozenset(words) | {concept_id} - {""}
         return Thing(kinds, name, start, end, concept_id, terms)
 
+    @staticmethod
+    def _of_kind(asked: Asked, thing: Thing) -> bool:
+        if asked.kind is None:
+            return asked.noun_terms <= thing.terms
+        return asked.kind.name in thing.kinds
+
     def names(self, asked: Asked, chunk_id: str, clause: tuple[int, int], weights: Mapping[str, float]) -> list[str]:
         """Names of the things of the asked kind in a chunk, the one nearest the best clause first.
 
@@ -153,7 +171,7 @@ class TypedAnswers:
         other words ("which *slavery* convention") is preferred; then the one in or nearest the clause.
         """
         asked_terms = {t for t in weights if t not in asked.noun_terms}
-        things = [t for t in self.things.get(chunk_id, ()) if asked.kind.name in t.kinds
+        things = [t for t in self.things.get(chunk_id, ()) if self._of_kind(asked, t)
                   and not (t.concept and t.concept in asked.rest_terms)
                   and not (t.terms - asked.noun_terms <= asked.rest_terms and t.terms - asked.noun_terms)]
         if not things:
