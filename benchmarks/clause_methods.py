@@ -19,7 +19,7 @@ from bot.core import Core
 from bot.evaluate import Case, Report, evaluate, load_cases
 
 METHODS = ("none", "window", "bm25")
-BLENDS = (0.15, 0.3, 0.5, 0.7)
+BLENDS = (0.0, 0.05, 0.1, 0.15, 0.3, 0.5)
 DEV = ("eval.yaml", "eval_factual.yaml", "eval_unmerged.yaml")
 HELD_OUT = ("eval_heldout.yaml", "eval_factual_heldout.yaml")
 

@@ -22,7 +22,8 @@ from retrieval.nlp import Analysis, Analyzer
 from retrieval.search import Hit, name_word_terms
 
 METHODS = ("window", "bm25", "none")
-WINDOW_SCALE = 120.0  # characters: a window this long halves the window score
+WINDOW_SCALE = 120.0  # characters: a stretch this long halves its closeness
+PROXIMITY_SHARE = 0.5  # how much of a window's score closeness decides (the rest is the matched share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ class ClauseRanker:
         """(clause index, score) of the chunk's best clause for the question's term counts."""
         c = self.chunks[chunk_id]
         if self.settings.method == "window":
-            return self._window(c, {t: n * idf(t) for t, n in counts.items()})
+            return self._window(c, counts, idf)
         if clause_scores is not None:
             scores = clause_scores[c.first: c.first + len(c.bounds)]
             i = int(np.argmax(scores))
@@ -120,18 +121,24 @@ class ClauseRanker:
         scores = [sum(w * w for t, w in weights.items() if t in terms) for terms in c.terms]
         return scores.index(max(scores))
 
-    def _window(self, c: ChunkClauses, weights: Mapping[str, float]) -> tuple[int, float]:
-        matched = [t for t in weights if t in c.positions]
+    def _window(self, c: ChunkClauses, counts: Mapping[str, float], idf: Callable[[str], float]) -> tuple[int, float]:
+        """The clause at the heart of the shortest stretch holding every matched term, and a score for the stretch.
+
+        The score is the share of the question's weight matched, discounted (up to half) by the
+        stretch's length: how many of the question's terms, and how close together.
+        """
+        matched = [t for t in counts if t in c.positions]
         if not matched:
             return 0, 0.0
         occurrences = sorted((p, t) for t in matched for p in c.positions[t])
         start, end = min_window(occurrences, len(matched))
+        weights = {t: n * idf(t) for t, n in counts.items()}
         share = sum(weights[t] for t in matched) / sum(weights.values())
         starts = [s for s, _ in c.bounds]
-        first, last = _clause_at(starts, start), _clause_at(starts, end)
-        inside = range(first, last + 1)
-        clause = max(inside, key=lambda i: (sum(w * w for t, w in weights.items() if t in c.terms[i]), -i))
-        return clause, share / (1.0 + (end - start) / WINDOW_SCALE)
+        inside = range(_clause_at(starts, start), _clause_at(starts, end) + 1)
+        clause = max(inside, key=lambda i: (sum(idf(t) ** 2 for t in counts if t in c.terms[i]), -i))
+        closeness = 1.0 / (1.0 + (end - start) / WINDOW_SCALE)
+        return clause, share * (1.0 - PROXIMITY_SHARE + PROXIMITY_SHARE * closeness)
 
     def rerank(self, hits: Sequence[Hit], counts: Mapping[str, float], idf: Callable[[str], float],
                reorder: bool = True) -> tuple[list[Hit], dict[str, int]]:
