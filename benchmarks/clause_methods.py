@@ -17,11 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.config import Config, load_config
 from bot.core import Core
 from bot.evaluate import Case, Report, evaluate, load_cases
+from bot.shape_eval import ShapeCase, ShapeReport, evaluate_shapes, load_shape_cases
 
 METHODS = ("none", "window", "bm25")
 BLENDS = (0.0, 0.05, 0.1, 0.15, 0.3, 0.5)
 DEV = ("eval.yaml", "eval_factual.yaml", "eval_unmerged.yaml")
 HELD_OUT = ("eval_heldout.yaml", "eval_factual_heldout.yaml")
+SHAPES_DEV, SHAPES_HELD_OUT = "eval_shapes.yaml", "eval_shapes_heldout.yaml"
 
 
 def with_clauses(base: Config, method: str, blend: float) -> Config:
@@ -32,9 +34,11 @@ def with_clauses(base: Config, method: str, blend: float) -> Config:
     return Config(data=data, root=base.root, environ=base.environ)
 
 
-def dev_score(reports: list[Report]) -> tuple[float, ...]:
-    """Order settings on the dev sets: ranked top-1, then answer keys, headline keys, top-3 (counts summed)."""
-    return (sum(r.top1 for r in reports) - 2 * sum(r.rejected_in_topic for r in reports),
+def dev_score(reports: list[Report], shapes: ShapeReport | None) -> tuple[float, ...]:
+    """Order settings on the dev sets: ranked top-1 plus shapes answered right, then answer keys, headline
+    keys, top-3 (counts summed)."""
+    right = sum(shapes.right.values()) if shapes else 0
+    return (sum(r.top1 for r in reports) - 2 * sum(r.rejected_in_topic for r in reports) + right,
             sum(r.keys_ok for r in reports), sum(r.headline_keys_ok for r in reports), sum(r.top3 for r in reports))
 
 
@@ -49,11 +53,14 @@ def main() -> None:
     base = load_config(environ={})
     folder = base.path("eval").parent
     sets: dict[str, list[Case]] = {n: load_cases(folder / n) for n in (*DEV, *HELD_OUT) if (folder / n).exists()}
+    shapes: dict[str, list[ShapeCase]] = {n: load_shape_cases(folder / n) for n in (SHAPES_DEV, SHAPES_HELD_OUT)
+                                          if (folder / n).exists()}
     chosen: dict[str, tuple[float, tuple[float, ...]]] = {}
     for method in METHODS:
         for blend in (0.0,) if method == "none" else BLENDS:
             core = Core(with_clauses(base, method, blend))
-            score = dev_score([evaluate(core, sets[n], n) for n in DEV if n in sets])
+            shape_dev = evaluate_shapes(core, shapes[SHAPES_DEV], "shapes") if SHAPES_DEV in shapes else None
+            score = dev_score([evaluate(core, sets[n], n) for n in DEV if n in sets], shape_dev)
             print(f"{method:7} blend {blend:.2f}: dev {score}", flush=True)
             if method not in chosen or score > chosen[method][1]:
                 chosen[method] = (blend, score)
@@ -63,6 +70,9 @@ def main() -> None:
         core = Core(with_clauses(base, method, blend))
         for name, cases in sets.items():
             print(row(f"{method} ({blend})", evaluate(core, cases, name)))
+        for name, shape_cases in shapes.items():
+            report = evaluate_shapes(core, shape_cases, name)
+            print(f"| {method} ({blend}) | {name} (shapes answered right) | {report.overall:.1%} | | | | | |")
     best = max(chosen, key=lambda m: chosen[m][1])
     print(f"\nbest on dev: {best} (blend {chosen[best][0]})")
 

@@ -585,17 +585,16 @@ class Core:
         best = result.hits[0]
         if best.score < self.limits.min_score or self._lone_common_word(result, best):
             return None
-        # Two of the user's own rare words in one paragraph are on-topic even among unknown words.
-        if best.literal and (best.coverage >= self.limits.min_coverage or (
-                best.rare >= 2 and best.coverage >= self.limits.min_coverage_rare)):
-            return result
         # A kind noun ("which aviation *body*") names the answer's type, not its words.
         own = [t.value for t in result.query.terms if not t.synonym]
         own = [t for t in own if t not in self.typed.noun_terms] or own
-        holder = next((h for h in result.hits[: self.limits.top_k] if self.clauses.holds_all(h.id, own)), None)
-        if not own or holder is None:
-            return None
-        return replace(result, hits=(holder, *(h for h in result.hits if h is not holder)))
+        holder = next((h for h in result.hits[: self.limits.top_k] if own and self.clauses.holds_all(h.id, own)), None)
+        promoted = replace(result, hits=(holder, *(h for h in result.hits if h is not holder))) if holder else result
+        # Two of the user's own rare words in one paragraph are on-topic even among unknown words.
+        if best.literal and (best.coverage >= self.limits.min_coverage or (
+                best.rare >= 2 and best.coverage >= self.limits.min_coverage_rare)):
+            return promoted
+        return promoted if holder is not None else None
 
     @staticmethod
     def _lone_common_word(result: SearchResult, best: Hit) -> bool:

@@ -124,16 +124,16 @@ class ClauseRanker:
     def _window(self, c: ChunkClauses, counts: Mapping[str, float], idf: Callable[[str], float]) -> tuple[int, float]:
         """The clause at the heart of the shortest stretch holding every matched term, and a score for the stretch.
 
-        The score is the share of the question's weight matched, discounted (up to half) by the
-        stretch's length: how many of the question's terms, and how close together.
+        The score is the share of the question's terms matched (synonyms counting less), discounted (up
+        to half) by the stretch's length: how many of the question's terms, and how close together.
         """
         matched = [t for t in counts if t in c.positions]
         if not matched:
             return 0, 0.0
         occurrences = sorted((p, t) for t in matched for p in c.positions[t])
         start, end = min_window(occurrences, len(matched))
-        weights = {t: n * idf(t) for t, n in counts.items()}
-        share = sum(weights[t] for t in matched) / sum(weights.values())
+        # A count, not an IDF sum: the paragraph score has weighed the terms already.
+        share = sum(counts[t] for t in matched) / sum(counts.values())
         starts = [s for s, _ in c.bounds]
         inside = range(_clause_at(starts, start), _clause_at(starts, end) + 1)
         clause = max(inside, key=lambda i: (sum(idf(t) ** 2 for t in counts if t in c.terms[i]), -i))

@@ -57,11 +57,12 @@ def _variant(config: Config, method: str, blend: float) -> Core:
 
 
 def test_the_chosen_clause_method_is_pinned_and_no_worse_on_dev(config: Config, core: Core) -> None:
-    # benchmarks/clause_methods.py compared the methods on the dev sets; the window method at 0.3 tied the
-    # paragraph order (none) and beat clause BM25 there, and is kept because it lets the clause decide.
-    assert core.clauses.settings == ClauseSettings("window", 0.3)
+    # benchmarks/clause_methods.py compared the methods on the dev sets: the window method at 0.1 ties the
+    # paragraph order (none) and beats clause BM25 on answer keys; it is kept because it lets the clause decide
+    # near-ties. Larger blends lose dev questions.
+    assert core.clauses.settings == ClauseSettings("window", 0.1)
     cases = load_cases(config.path("eval")) + load_cases(config.path("eval").with_name("eval_factual.yaml"))
     chosen = evaluate(core, cases, "chosen")
     for method in ("none", "bm25"):
-        other = evaluate(_variant(config, method, 0.3), cases, method)
+        other = evaluate(_variant(config, method, 0.1), cases, method)
         assert (chosen.top1, chosen.keys_ok) >= (other.top1, other.keys_ok), method
