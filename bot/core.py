@@ -17,7 +17,7 @@ from bot.answers.dispatch import ShapeAnswers
 from bot.answers.follow_up import FollowUps
 from bot.answers.mentions import MentionIndex
 from bot.answers.toolkit import Toolkit
-from bot.answers.typed import TypedAnswers, load_kinds
+from bot.answers.typed import TypedAnswers, load_typed
 from bot.config import Config, ConfigError, load_config
 from bot.context import Context
 from bot.extract import Segment, pick_entities, quote, split_segments
@@ -39,6 +39,8 @@ LIST_BOOST = 0.5  # per pair of named organisations, for "which agencies ..." qu
 LIST_MIN_ENTITIES = 3
 RETRIEVAL_EXCLUDED = frozenset({"meta"})  # document data is answered by intents, never by word overlap
 _LIST_LABELS = frozenset({"ORG", "PERSON"})
+HEADLINE_CLAUSE_CHARS = 200  # longest clause quoted in a passage headline
+HEADLINE_SPAN_CHARS = 280  # ...or the clauses between the question's matched terms, when this short
 UNTYPED_KINDS = frozenset({"when", "where", "how_often", "how_many"})  # these ask for a date, place or figure
 DERIVING_CODE = ("extract.py", "structured.py")  # bot/ modules whose output is cached with the index
 _NUMBER = re.compile(r"\b\d+\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|sixteen)\b", re.I)
@@ -166,7 +168,8 @@ class Core:
             self.shapes = ShapeAnswers(kit, self.structure.directives, countries)
         self.follow_ups = FollowUps(analyzer, self.shapes.reader, self.templates.detail_words)
         self.clauses = derived.clauses
-        self.typed = TypedAnswers(document, analyzer, load_kinds(config.path("templates")),
+        kinds, factual_answers = load_typed(config.path("templates"))
+        self.typed = TypedAnswers(document, analyzer, kinds, factual_answers,
                                   {c.id: self.searcher.entities(c.id) for c in document.chunks}, RETRIEVAL_EXCLUDED,
                                   state.name_vectors)
 
@@ -505,7 +508,8 @@ class Core:
         seg = segs[seg_index]
         weights = {t: n * self.searcher.index.weight(t) for t, n in counts.items()}
         things = self.typed.names(asked, chunk.id, (seg.start, seg.end), weights) if asked else []
-        headline, items = self._headline(kind, chunk, seg, entities, exclude, wanted, cites, things)
+        headline, items = self._headline(kind, chunk, seg, entities, exclude, wanted, cites, things,
+                                         self._clause_text(chunk, seg_index, counts))
         if kind == "how_many" and not items and not _NUMBER.search(quoted):
             return self._missing_detail(text, kind, "no_figure", chunk)
         if kind == "where" and not any(e.label == "GPE" for e in entities):
@@ -534,7 +538,7 @@ class Core:
 
     def _headline(self, kind: str, chunk: Chunk, segment: Segment, entities: tuple[Entity, ...],
                   exclude: set[str], wanted: frozenset[str], cites: list[Citation],
-                  things: list[str]) -> tuple[str, tuple[Item, ...]]:
+                  things: list[str], clause: str) -> tuple[str, tuple[Item, ...]]:
         t = self.templates.answers
         label_cap = _cap(chunk.label)
         if kind in ("list", "how_many"):
@@ -551,10 +555,25 @@ class Core:
                 names = _join([self._entity_name(e) for e in found])
                 return t["entity"].format(entity=_cap(names), label=chunk.label, cite=chunk.id), ()
         notes = self._footnote_suffix(chunk)
+        f = self.typed.answers
         if len(cites) > 1:
             others = _join([f"{c.label} ({c.id})" for c in cites[1:]])
-            return t["passages"].format(label_cap=label_cap, cite=chunk.id, others=others) + notes, ()
-        return t["passage"].format(label_cap=label_cap, cite=chunk.id) + notes, ()
+            return f["passages"].format(label_cap=label_cap, cite=chunk.id, others=others, clause=clause) + notes, ()
+        return f["passage"].format(label_cap=label_cap, cite=chunk.id, clause=clause) + notes, ()
+
+    def _clause_text(self, chunk: Chunk, clause: int, counts: dict[str, float]) -> str:
+        """The answering words, verbatim: the clauses spanning every matched term when short enough, else the
+        best clause, shortened at a word to at most HEADLINE_CLAUSE_CHARS."""
+        segs = self.segments[chunk.id]
+        first, last = self.clauses.window_clauses(chunk.id, counts)
+        if not (first <= clause <= last and segs[last].end - segs[first].start <= HEADLINE_SPAN_CHARS):
+            first = last = clause
+        start, end = segs[first].start, segs[last].end
+        body = chunk.text[start:end].strip().rstrip(",;:")
+        if first == last and len(body) > HEADLINE_CLAUSE_CHARS:
+            cut = body.rfind(" ", 0, HEADLINE_CLAUSE_CHARS)
+            body = body[: cut if cut > 0 else HEADLINE_CLAUSE_CHARS].rstrip(",;: ") + "…"
+        return ("…" if start > 0 else "") + body
 
     def _footnote_suffix(self, chunk: Chunk) -> str:
         """The footnotes a passage cites, spelled out, so symbols like A/72/164 reach the user."""

@@ -140,6 +140,16 @@ class ClauseRanker:
         closeness = 1.0 / (1.0 + (end - start) / WINDOW_SCALE)
         return clause, share * (1.0 - PROXIMITY_SHARE + PROXIMITY_SHARE * closeness)
 
+    def window_clauses(self, chunk_id: str, counts: Mapping[str, float]) -> tuple[int, int]:
+        """(first, last) clause of the shortest stretch of the chunk holding every matched question term."""
+        c = self.chunks.get(chunk_id)
+        matched = [t for t in counts if c is not None and t in c.positions]
+        if c is None or not matched:
+            return 0, 0
+        start, end = min_window(sorted((p, t) for t in matched for p in c.positions[t]), len(matched))
+        starts = [s for s, _ in c.bounds]
+        return _clause_at(starts, start), _clause_at(starts, end)
+
     def rerank(self, hits: Sequence[Hit], counts: Mapping[str, float], idf: Callable[[str], float],
                reorder: bool = True) -> tuple[list[Hit], dict[str, int]]:
         """Hits reordered by paragraph score blended with best-clause score, and each one's best clause.

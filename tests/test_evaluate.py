@@ -54,13 +54,14 @@ def test_key_alternatives() -> None:
     assert not key_matches("30 July", "31 july")
 
 
-def test_headline_keys_count_only_the_text_before_the_quote(core: Core) -> None:
-    from bot.evaluate import Case
+def test_headline_keys_count_only_the_text_before_the_quote() -> None:
+    from bot.evaluate import answer_haystack, headline_haystack
+    from bot.model import Answer, Citation, Item
 
-    case = Case("when is World Day?", ("OP5",), ("30 July",))
-    quote_only = Case("online recruitment of kids by traffickers", ("OP14", "PP24"), ("expressing concern",))
-    report = evaluate(core, [case, quote_only], "t")
-    assert report.keys_ok == 2 and report.headline_keys_ok == 1
+    answer = Answer("q", True, "what", "Headline OP5.", items=(Item("an item", "OP5"),),
+                    citations=(Citation("OP5", "operative paragraph 5", "full", "the quote 30 July", 1.0),))
+    assert "30 july" in answer_haystack(answer) and "30 july" not in headline_haystack(answer)
+    assert "an item" in headline_haystack(answer) and "headline op5" in headline_haystack(answer)
 
 
 def test_blind_factual_batch_is_split_without_overlap(core: Core) -> None:

@@ -75,19 +75,25 @@ def parse_kinds(data: Mapping[str, Any]) -> tuple[ThingKind, ...]:
     return tuple(kinds)
 
 
-def load_kinds(path: Path) -> tuple[ThingKind, ...]:
-    """The thing kinds in a templates file (none when it has no ``thing_kinds``)."""
+DEFAULT_ANSWERS = {"passage": "{label_cap} ({cite}): “{clause}”",
+                   "passages": "{label_cap} ({cite}): “{clause}” See also {others}."}
+
+
+def load_typed(path: Path) -> tuple[tuple[ThingKind, ...], dict[str, str]]:
+    """The thing kinds (``thing_kinds``) and factual headline templates (``factual_answers``) of a templates file."""
     data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
-    return parse_kinds(data.get("thing_kinds") or {})
+    answers = {**DEFAULT_ANSWERS, **{str(k): str(v) for k, v in (data.get("factual_answers") or {}).items()}}
+    return parse_kinds(data.get("thing_kinds") or {}), answers
 
 
 class TypedAnswers:
     """Finds what a question asks for and the things of that kind in each chunk."""
 
-    def __init__(self, document: Document, analyzer: Analyzer, kinds: tuple[ThingKind, ...],
+    def __init__(self, document: Document, analyzer: Analyzer, kinds: tuple[ThingKind, ...], answers: dict[str, str],
                  entities: Mapping[str, tuple[Entity, ...]], skip_kinds: Collection[str] = (),
                  name_only_terms: Collection[str] = ()) -> None:
         self.analyzer = analyzer
+        self.answers = answers  # headline templates of the factual path
         self.name_only_terms = frozenset(name_only_terms)  # words the text uses only inside names
         self.kinds = kinds
         self._noun_kind: dict[str, tuple[ThingKind, bool]] = {}
