@@ -62,11 +62,12 @@ async def test_dedupe_is_atomic_across_replicas(replicas: tuple[State, State]) -
 
 
 async def test_dedupe_keys_expire_and_namespaces_stay_apart(replicas: tuple[State, State]) -> None:
-    a = replicas[0].dedupe("events", 0.2)
-    other = replicas[1].dedupe("updates", 0.2)
+    # Expiries of seconds, not tenths: on a loaded CI machine one Redis round trip can take 100 ms.
+    a = replicas[0].dedupe("events", 1.0)
+    other = replicas[1].dedupe("updates", 1.0)
     assert await a.first_time("1") and await other.first_time("1")
     assert not await a.first_time("1")
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(1.6)
     assert await a.first_time("1")
 
 
@@ -75,16 +76,17 @@ async def test_contexts_are_shared_expire_and_are_bounded(shared: tuple[str, str
     a = open_state(redis_config(url, prefix, context_max_bytes=2000))
     b = open_state(redis_config(url, prefix, context_max_bytes=2000))
     try:
-        store_a, store_b = a.contexts("contexts", 0.3), b.contexts("contexts", 0.3)
+        # Expiries of seconds with wide margins: a loaded CI machine must not turn timing into failures.
+        store_a, store_b = a.contexts("contexts", 2.0), b.contexts("contexts", 2.0)
         context = Context(last=plain_answer("when is World Day?", "30 July"))
         await store_a.put("slack:T1:C1", context)
         assert await store_b.get("slack:T1:C1") == context
         assert await store_b.get("slack:T1:C2") is None
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(1.2)
         assert await store_a.get("slack:T1:C1") == context  # the read renewed the expiry
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(1.2)  # 2.4 s after the put: only the renewal keeps it
         assert await store_b.get("slack:T1:C1") == context
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(2.6)
         assert await store_b.get("slack:T1:C1") is None
         huge = Context(last=plain_answer("q", "x" * 5000))
         await store_a.put("slack:T1:C3", huge)
