@@ -488,9 +488,10 @@ class Core:
         accepted = self._accept(result)
         if accepted is None:
             return self._not_found(text, kind)
-        result = accepted
+        result, held = accepted
         counts = self._query_counts(result)
-        hits, clause_of = self.clauses.rerank(result.hits, counts, self.searcher.index.weight, not list_like)
+        reorder = not (list_like or held)  # a paragraph chosen for holding the question in one clause stays first
+        hits, clause_of = self.clauses.rerank(result.hits, counts, self.searcher.index.weight, reorder)
         result = replace(result, hits=tuple(hits))
         best = result.hits[0]
         chunk = self.document.by_id[best.id]
@@ -592,28 +593,29 @@ class Core:
         concept = self.glossary.concept_for_token(entity.concept) if entity.concept else None
         return concept.name if concept is not None else entity.text
 
-    def _accept(self, result: SearchResult) -> SearchResult | None:
+    def _accept(self, result: SearchResult) -> tuple[SearchResult, bool] | None:
         """On-topic or not, by what actually matched: the result to answer from, or None.
 
         Beyond the score and coverage floors, a question is on-topic when one clause of a top paragraph
         holds every word the user chose (names' words included), however loose the rest of its wording;
-        that paragraph then comes first.
+        that paragraph then comes first (the flag says so).
         """
         if not result.hits:
             return None
         best = result.hits[0]
         if best.score < self.limits.min_score or self._lone_common_word(result, best):
             return None
+        # Two of the user's own rare words in one paragraph are on-topic even among unknown words.
+        if best.literal and (best.coverage >= self.limits.min_coverage or (
+                best.rare >= 2 and best.coverage >= self.limits.min_coverage_rare)):
+            return result, False
         # A kind noun ("which aviation *body*") names the answer's type, not its words.
         own = [t.value for t in result.query.terms if not t.synonym]
         own = [t for t in own if t not in self.typed.noun_terms] or own
         holder = next((h for h in result.hits[: self.limits.top_k] if own and self.clauses.holds_all(h.id, own)), None)
-        promoted = replace(result, hits=(holder, *(h for h in result.hits if h is not holder))) if holder else result
-        # Two of the user's own rare words in one paragraph are on-topic even among unknown words.
-        if best.literal and (best.coverage >= self.limits.min_coverage or (
-                best.rare >= 2 and best.coverage >= self.limits.min_coverage_rare)):
-            return promoted
-        return promoted if holder is not None else None
+        if holder is None:
+            return None
+        return replace(result, hits=(holder, *(h for h in result.hits if h is not holder))), True
 
     @staticmethod
     def _lone_common_word(result: SearchResult, best: Hit) -> bool:
