@@ -491,26 +491,27 @@ class Core:
         result, held = accepted
         counts = self._query_counts(result)
         reorder = not (list_like or held)  # a paragraph chosen for holding the question in one clause stays first
-        hits, clause_of = self.clauses.rerank(result.hits, counts, self.searcher.index.weight, reorder)
+        hits, clause_of = self.clauses.rerank(result.hits, counts, self.searcher.index.weight, reorder,
+                                              floor=self.limits.related_ratio)
         result = replace(result, hits=tuple(hits))
         best = result.hits[0]
         chunk = self.document.by_id[best.id]
         query_terms = [t.value for t in result.query.terms]
         segs = self.segments[chunk.id]
-        seg_index = clause_of.get(chunk.id, 0)
+        seg_index, span = clause_of.get(chunk.id, (0, (0, 0)))
         quoted = quote(chunk.text, segs, seg_index, self.limits.quote_chars)
         related = [h for h in result.hits[1:] if h.score >= self.limits.related_ratio * best.score]
         cites = [self._citation(chunk, best.score, quoted)]
-        cites += [self._hit_citation(h, clause_of.get(h.id, 0)) for h in related[: self.limits.top_k - 1]]
+        cites += [self._hit_citation(h, clause_of.get(h.id, (0, (0, 0)))[0]) for h in related[: self.limits.top_k - 1]]
         confidence = self._confidence(result)
         entities = self.searcher.entities(chunk.id)
         exclude = {t for t in query_terms if t.startswith("@")}
-        asked = self.typed.asked(text) if kind not in UNTYPED_KINDS else None
+        asked = self.typed.asked(result.corrected, result.query) if kind not in UNTYPED_KINDS else None
         seg = segs[seg_index]
         weights = {t: n * self.searcher.index.weight(t) for t, n in counts.items()}
         things = self.typed.names(asked, chunk.id, (seg.start, seg.end), weights) if asked else []
         headline, items = self._headline(kind, chunk, seg, entities, exclude, wanted, cites, things,
-                                         self._clause_text(chunk, seg_index, counts))
+                                         self._clause_text(chunk, seg_index, span))
         if kind == "how_many" and not items and not _NUMBER.search(quoted):
             return self._missing_detail(text, kind, "no_figure", chunk)
         if kind == "where" and not any(e.label == "GPE" for e in entities):
@@ -562,11 +563,11 @@ class Core:
             return f["passages"].format(label_cap=label_cap, cite=chunk.id, others=others, clause=clause) + notes, ()
         return f["passage"].format(label_cap=label_cap, cite=chunk.id, clause=clause) + notes, ()
 
-    def _clause_text(self, chunk: Chunk, clause: int, counts: dict[str, float]) -> str:
+    def _clause_text(self, chunk: Chunk, clause: int, span: tuple[int, int]) -> str:
         """The answering words, verbatim: the clauses spanning every matched term when short enough, else the
         best clause, shortened at a word to at most HEADLINE_CLAUSE_CHARS."""
         segs = self.segments[chunk.id]
-        first, last = self.clauses.window_clauses(chunk.id, counts)
+        first, last = span
         if not (first <= clause <= last and segs[last].end - segs[first].start <= HEADLINE_SPAN_CHARS):
             first = last = clause
         start, end = segs[first].start, segs[last].end

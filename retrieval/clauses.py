@@ -12,8 +12,9 @@ Either score is blended with the paragraph's own BM25 score to reorder the top h
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,6 +44,7 @@ class ChunkClauses:
     names: tuple[frozenset[str], ...]  # the words of the names in each clause, apart: they do not weigh a clause
     positions: dict[str, tuple[int, ...]]
     first: int  # index of the chunk's first clause in the clause index
+    starts: tuple[int, ...] = ()  # where each clause starts
 
 
 def chunk_clauses(analysis: Analysis, names: Sequence[tuple[str, int]], bounds: Sequence[tuple[int, int]],
@@ -60,18 +62,16 @@ def chunk_clauses(analysis: Analysis, names: Sequence[tuple[str, int]], bounds: 
         name_words[_clause_at(starts, offset)].add(term)
     return ChunkClauses(tuple(bounds), tuple(frozenset(s) for s in per_clause),
                         tuple(frozenset(s) for s in name_words),
-                        {t: tuple(sorted(set(p))) for t, p in positions.items()}, first)
+                        {t: tuple(sorted(set(p))) for t, p in positions.items()}, first, tuple(starts))
 
 
 def _clause_at(starts: Sequence[int], offset: int) -> int:
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= offset:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """Index of the clause holding ``offset`` (the last one starting at or before it)."""
+    return max(0, bisect_right(starts, offset) - 1)
+
+
+def _rescored(hit: Hit, score: float) -> Hit:
+    return Hit(hit.id, score, hit.coverage, hit.literal, hit.rare, hit.matched)
 
 
 def min_window(occurrences: list[tuple[int, str]], needed: int) -> tuple[int, int]:
@@ -104,69 +104,79 @@ class ClauseRanker:
         corpus = [sorted(terms) or ["\0"] for c in ordered for terms in c.terms]
         self.index = Index(corpus, params) if settings.method == "bm25" else None
 
-    def best_clause(self, chunk_id: str, counts: Mapping[str, float], idf: Callable[[str], float],
-                    clause_scores: np.ndarray | None = None) -> tuple[int, float]:
-        """(clause index, score) of the chunk's best clause for the question's term counts."""
+    def best_clause(self, chunk_id: str, counts: Mapping[str, float], squares: Mapping[str, float],
+                    clause_scores: np.ndarray | None = None) -> tuple[int, float, tuple[int, int]]:
+        """(clause index, score, (first, last) clause of the matched stretch) of a chunk for the question.
+
+        ``counts``: each question term's count (synonyms counting less); ``squares``: its IDF squared.
+        """
         c = self.chunks[chunk_id]
         if self.settings.method == "window":
-            return self._window(c, counts, idf)
+            return self._window(c, counts, squares, sum(counts.values()))
         if clause_scores is not None:
             scores = clause_scores[c.first: c.first + len(c.bounds)]
             i = int(np.argmax(scores))
-            return i, float(scores[i])
-        return self._heaviest(c, {t: idf(t) for t in counts}), 0.0
+            return i, float(scores[i]), (i, i)
+        i = self._heaviest(c, squares, range(len(c.bounds)))
+        return i, 0.0, (i, i)
 
     @staticmethod
-    def _heaviest(c: ChunkClauses, weights: Mapping[str, float]) -> int:
-        scores = [sum(w * w for t, w in weights.items() if t in terms) for terms in c.terms]
-        return scores.index(max(scores))
+    def _heaviest(c: ChunkClauses, squares: Mapping[str, float], among: range) -> int:
+        """The clause holding the most IDF squared (earliest on ties): one rare word outweighs common ones."""
+        best, best_score = among[0], -1.0
+        for i in among:
+            terms = c.terms[i]
+            score = sum(w for t, w in squares.items() if t in terms)  # in question order: deterministic sums
+            if score > best_score:
+                best, best_score = i, score
+        return best
 
-    def _window(self, c: ChunkClauses, counts: Mapping[str, float], idf: Callable[[str], float]) -> tuple[int, float]:
-        """The clause at the heart of the shortest stretch holding every matched term, and a score for the stretch.
+    def _window(self, c: ChunkClauses, counts: Mapping[str, float], squares: Mapping[str, float],
+                total: float) -> tuple[int, float, tuple[int, int]]:
+        """The heaviest clause inside the shortest stretch holding every matched term, and a score for the stretch.
 
         The score is the share of the question's terms matched (synonyms counting less), discounted (up
         to half) by the stretch's length: how many of the question's terms, and how close together.
         """
-        matched = [t for t in counts if t in c.positions]
+        positions = c.positions
+        matched = [t for t in counts if t in positions]
         if not matched:
-            return 0, 0.0
-        occurrences = sorted((p, t) for t in matched for p in c.positions[t])
-        start, end = min_window(occurrences, len(matched))
+            return 0, 0.0, (0, 0)
+        if len(matched) == 1:
+            start = end = positions[matched[0]][0]
+        else:
+            start, end = min_window(sorted((p, t) for t in matched for p in positions[t]), len(matched))
         # A count, not an IDF sum: the paragraph score has weighed the terms already.
-        share = sum(counts[t] for t in matched) / sum(counts.values())
-        starts = [s for s, _ in c.bounds]
-        inside = range(_clause_at(starts, start), _clause_at(starts, end) + 1)
-        clause = max(inside, key=lambda i: (sum(idf(t) ** 2 for t in counts if t in c.terms[i]), -i))
+        share = sum(counts[t] for t in matched) / total
+        first, last = _clause_at(c.starts, start), _clause_at(c.starts, end)
+        clause = first if first == last else self._heaviest(c, squares, range(first, last + 1))
         closeness = 1.0 / (1.0 + (end - start) / WINDOW_SCALE)
-        return clause, share * (1.0 - PROXIMITY_SHARE + PROXIMITY_SHARE * closeness)
-
-    def window_clauses(self, chunk_id: str, counts: Mapping[str, float]) -> tuple[int, int]:
-        """(first, last) clause of the shortest stretch of the chunk holding every matched question term."""
-        c = self.chunks.get(chunk_id)
-        matched = [t for t in counts if c is not None and t in c.positions]
-        if c is None or not matched:
-            return 0, 0
-        start, end = min_window(sorted((p, t) for t in matched for p in c.positions[t]), len(matched))
-        starts = [s for s, _ in c.bounds]
-        return _clause_at(starts, start), _clause_at(starts, end)
+        return clause, share * (1.0 - PROXIMITY_SHARE + PROXIMITY_SHARE * closeness), (first, last)
 
     def rerank(self, hits: Sequence[Hit], counts: Mapping[str, float], idf: Callable[[str], float],
-               reorder: bool = True) -> tuple[list[Hit], dict[str, int]]:
-        """Hits reordered by paragraph score blended with best-clause score, and each one's best clause.
+               reorder: bool = True, floor: float = 0.0) -> tuple[list[Hit], dict[str, tuple[int, tuple[int, int]]]]:
+        """Hits reordered by paragraph score blended with best-clause score, and for each its best clause and
+        the (first, last) clauses of its matched stretch.
 
-        Without ``reorder`` (list questions, where the whole paragraph is the answer) only the clauses are chosen.
+        Only hits scoring at least ``floor`` times the best are looked at (the others are neither cited nor
+        moved). Without ``reorder`` (list questions, where the whole paragraph is the answer) only the
+        clauses are chosen.
         """
         clause_scores = self.index.scores(counts.items()) if self.index is not None else None
-        best = {h.id: self.best_clause(h.id, counts, idf, clause_scores) for h in hits if h.id in self.chunks}
+        squares = {t: idf(t) ** 2 for t in counts}
+        cut = floor * max((h.score for h in hits), default=0.0)
+        best = {h.id: self.best_clause(h.id, counts, squares, clause_scores)
+                for h in hits if h.id in self.chunks and h.score >= cut}
+        clauses = {cid: (i, span) for cid, (i, _, span) in best.items()}
         blend = self.settings.blend
         if self.settings.method == "none" or not blend or len(hits) < 2 or not reorder:
-            return list(hits), {cid: i for cid, (i, _) in best.items()}
+            return list(hits), clauses
         top_para = max(h.score for h in hits) or 1.0
-        top_clause = max((s for _, s in best.values()), default=0.0) or 1.0
-        scored = [replace(h, score=(1 - blend) * h.score + blend * top_para * best[h.id][1] / top_clause)
-                  if h.id in best else h for h in hits]
-        order = sorted(range(len(hits)), key=lambda i: -scored[i].score)
-        return [scored[i] for i in order], {cid: i for cid, (i, _) in best.items()}
+        top_clause = max((s for _, s, _ in best.values()), default=0.0) or 1.0
+        weight = blend * top_para / top_clause
+        scores = [(1 - blend) * h.score + (weight * best[h.id][1] if h.id in best else 0.0) for h in hits]
+        order = sorted(range(len(hits)), key=lambda i: -scores[i])  # stable: ties keep paragraph order
+        return [_rescored(hits[i], scores[i]) for i in order], clauses
 
     def holds_all(self, chunk_id: str, terms: Sequence[str]) -> bool:
         """True when one clause of the chunk holds every one of ``terms`` (names' words included)."""

@@ -42,6 +42,8 @@ class Index:
         model = self._model([list(doc) for doc in corpus])
         self._vectors = {term: np.asarray(model.get_scores([term]), dtype=np.float64) for term in self.doc_freq}
         self._zero = np.zeros(self.size)
+        self._unseen = self._idf(0)
+        self._weights = {term: self._idf(df) for term, df in self.doc_freq.items()}
 
     def _model(self, corpus: list[list[str]]) -> BM25Okapi | BM25L | BM25Plus:
         p = self.params
@@ -64,5 +66,7 @@ class Index:
 
     def weight(self, term: str) -> float:
         """A positive IDF (Lucene form) used to weigh coverage; unseen terms weigh the most."""
-        df = self.doc_freq.get(term, 0)
+        return self._weights.get(term, self._unseen)
+
+    def _idf(self, df: int) -> float:
         return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))

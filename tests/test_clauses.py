@@ -38,7 +38,7 @@ def test_each_method_finds_the_clause_that_holds_the_asked_name(core: Core, meth
     ranker = ClauseRanker(core.clauses.chunks, core.searcher.index.params, ClauseSettings(method, 0.3))
     result = core.searcher.search("what role does the world bank play")
     _, clause_of = ranker.rerank(result.hits, core._query_counts(result), core.searcher.index.weight)
-    seg = core.segments["PP15"][clause_of["PP15"]]
+    seg = core.segments["PP15"][clause_of["PP15"][0]]
     assert "World Bank" in core.document.by_id["PP15"].text[seg.start: seg.end]
 
 

@@ -19,7 +19,7 @@ import yaml
 
 from retrieval.glossary import Glossary
 from retrieval.names import titled_names
-from retrieval.nlp import Analyzer, Entity
+from retrieval.nlp import Analysis, Analyzer, Entity
 from retrieval.parse import Document
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -114,21 +114,27 @@ class TypedAnswers:
         self.things = {c.id: self._things_in(c.text, entities.get(c.id, ()), analyzer.glossary)
                        for c in document.chunks if c.kind not in skip_kinds}
 
-    def asked(self, question: str) -> Asked | None:
-        """The kind of thing ``question`` asks for ("which declaration ..."), or None."""
-        m = self._asking.search(question) if self._asking else None
-        kind: ThingKind | None = None
-        if m is not None:
+    def asked(self, question: str, query: Analysis | None = None) -> Asked | None:
+        """The kind of thing ``question`` asks for ("which declaration ..."), or None.
+
+        ``query`` is the question's analysis when the caller has it (its terms carry offsets into
+        ``question``), which saves analysing it again.
+        """
+        typed = self._asking.search(question) if self._asking else None
+        m = typed or self._asking_any.search(question)
+        if m is None:
+            return None
+        generic = typed is None
+        terms = query.terms if query is not None else self.analyzer.analyze(question).terms
+        noun = frozenset(t.value for t in terms if m.start("noun") <= t.start < m.end("noun"))
+        rest = frozenset(t.value for t in terms if not m.start() <= t.start < m.end())
+        if not generic:
             kind, plural = self._noun_kind[m.group("noun").lower()]
-        else:
-            m = self._asking_any.search(question)
-            # Only a word the text uses nowhere but inside names: the name is then what is asked for.
-            if m is None or not set(self.analyzer.terms(m.group("noun"))) <= self.name_only_terms:
-                return None
-            plural = m.group("noun").lower().endswith("s")
-        rest = f"{question[: m.start()]} {question[m.end():]}"
-        return Asked(kind, plural, frozenset(self.analyzer.terms(m.group("noun"))),
-                     frozenset(self.analyzer.terms(rest)))
+            return Asked(kind, plural, noun, rest)
+        # Only a word the text uses nowhere but inside names: the name is then what is asked for.
+        if not noun or not noun <= self.name_only_terms:
+            return None
+        return Asked(None, m.group("noun").lower().endswith("s"), noun, rest)
 
     def _things_in(self, text: str, entities: Iterable[Entity], glossary: Glossary) -> tuple[Thing, ...]:
         heads = {h for k in self.kinds for h in k.heads}
