@@ -147,3 +147,8 @@ def test_follow_up_fills_in_a_pronoun(core: Core) -> None:
 def test_report_due_session_is_the_seventy_fourth(core: Core) -> None:
     answer = core.answer("By which session is the Secretary-General's report due?")
     assert "seventy-fourth" in answer.text.lower() or "seventy-fourth" in answer.citations[0].quote
+
+
+def test_a_word_only_inside_a_name_is_a_yes_that_says_so(core: Core) -> None:
+    answer = core.answer("does it mention the aviation organization?")
+    assert answer.text.startswith("Yes") and "PP15" in answer.text

@@ -22,6 +22,13 @@ class MentionAnswers:
         found = self.kit.mentions.find(shape.subject)
         if not found.terms and not shape.subject.isupper():
             return None  # nothing but common words: not a subject one can say yes or no about
+        if found.missing and found.in_names:
+            # "the aviation organization": only inside a name (the ICAO's) - a Yes that says so, never a No.
+            chunk_id = found.in_names[0]
+            clause = self.kit.mentions.clause(chunk_id, found.terms, 160)
+            text = self.kit.say("mention_in_name", subject=shape.subject, ids=join_names(list(found.in_names[:6])))
+            return Answer(question=question, found=True, kind="mention", text=text, confidence=0.8,
+                          citations=(self.kit.citation(chunk_id, clause),), subject=shape.subject)
         if found.found and not found.partial:
             items, tail = self.kit.listing(found.ids, shape.subject, MAX_LINES)
             text = self.kit.say("mention_yes", subject=shape.subject, count=len(found.ids),
