@@ -10,7 +10,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -213,43 +213,51 @@ def _interactive_chat(core: Core, out: TextIO, log: QuestionLog | None) -> int:
             out.write(reply + "\n\n")
 
 
-def cmd_chat_json(core: Core, stdin: TextIO, out: TextIO, log: QuestionLog | None = None) -> int:
-    """One conversation from stdin, one message a line: one ``ask --json`` object per message, in order."""
+def _piped_lines(stdin: TextIO, handle: Callable[[str], bool]) -> int:
+    """Feed each non-empty stdin line to ``handle`` until it returns False; report bad UTF-8 lines."""
     status = EXIT_OK
-    context: Context | None = None
     for line in _stdin_questions(stdin):
         if isinstance(line, BadLine):
             print(INVALID_UTF8, file=sys.stderr)
             status = EXIT_INPUT
             continue
-        if not line.strip():
-            continue
+        if line.strip() and not handle(line):
+            break
+    return status
+
+
+def cmd_chat_json(core: Core, stdin: TextIO, out: TextIO, log: QuestionLog | None = None) -> int:
+    """One conversation from stdin, one message a line: one ``ask --json`` object per message, in order."""
+    context: Context | None = None
+
+    def reply(line: str) -> bool:
+        nonlocal context
         answer = core.answer(line, context=context)
         _note(log, answer)
         context = advance(context, answer)
         out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
         out.flush()
-    return status
+        return True
+
+    return _piped_lines(stdin, reply)
 
 
 def cmd_chat(core: Core, stdin: TextIO, out: TextIO, log: QuestionLog | None = None) -> int:
     """Interactive prompt on a terminal; otherwise one reply per stdin line, keeping context."""
     if stdin.isatty() and out.isatty():
         return _interactive_chat(core, out, log)
-    status = EXIT_OK
     context: Context | None = None
-    for line in _stdin_questions(stdin):
-        if isinstance(line, BadLine):
-            print(INVALID_UTF8, file=sys.stderr)
-            status = EXIT_INPUT
-            continue
+
+    def reply(line: str) -> bool:
+        nonlocal context
         if _is_quit(line):
-            break
-        if line.strip():
-            reply, context = chat_reply(core, line, context, log)
-            out.write(reply + "\n\n")
-            out.flush()
-    return status
+            return False
+        text, context = chat_reply(core, line, context, log)
+        out.write(text + "\n\n")
+        out.flush()
+        return True
+
+    return _piped_lines(stdin, reply)
 
 
 def _run_channel(name: str, config: Config, args: argparse.Namespace) -> int:
