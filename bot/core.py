@@ -155,6 +155,7 @@ class Core:
         # Each entry also says whether its question reads as a follow-up, so a cached reply needs no regex.
         self._memo: OrderedDict[str, tuple[Answer, bool]] = OrderedDict()
         self._memo_size = int(a.get("cache_size", 4096))
+        self._quick_chars = int(a.get("quick_chars", 300))
         self._memo_lock = threading.Lock()
         self._compute_lock = threading.Lock()
         self.structure = derived.structure
@@ -189,6 +190,15 @@ class Core:
             if answer is not None:
                 return self._with_links(answer)
         return self._memoised(text)
+
+    def is_quick(self, question: str) -> bool:
+        """True when answering ``question`` takes a few milliseconds at most, so a caller may do it inline.
+
+        Answer time grows with the question's length (a 300-character question takes about 2 ms
+        here); below CPython's thread switch interval (5 ms) a worker thread would not let an
+        event loop run any sooner, and handing work to it costs more than a short answer does.
+        """
+        return len(question) <= self._quick_chars
 
     def ready_answer(self, question: str, context: Context | None = None) -> Answer | None:
         """The answer if it is already memoised (no work done), else None: lets async callers stay inline."""

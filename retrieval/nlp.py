@@ -6,6 +6,7 @@ question and "Inter-Agency Coordination Group" in the text become the same term.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -37,6 +38,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 # Titles of instruments, events and mandates are often paraphrased in part; organisation names
 # are not (users say "UNODC"), and expanding them would bloat long lists like PP15.
+RECENT_ANALYSES = 256  # analyses kept: enough for every text one question leads to
 EXPANDED_LABELS = frozenset({"LAW", "EVENT", "PERSON", "FUND"})
 ENTITY_LABELS = {"org": "ORG", "body": "ORG", "person": "PERSON", "place": "GPE", "instrument": "LAW",
                  "event": "EVENT", "fund": "FUND", "group": "NORP"}
@@ -149,6 +151,9 @@ class Analyzer:
         self.normaliser = normaliser
         self._stemmer = Stemmer.Stemmer("english")
         self._stem_cache: dict[str, str] = {}
+        # One question is analysed by several answer kinds in turn (shape, follow-up, retrieval);
+        # the analysis is a pure function of the text, so the last few are kept.
+        self._recent = functools.lru_cache(maxsize=RECENT_ANALYSES)(self._analyze)  # thread-safe
         self.stopwords = (frozenset(STOP_WORDS) - glossary.keep_words) | glossary.extra_stopwords
         self.nlp = self._build_pipeline()
         self._single_synonyms = self._single_word_synonyms()
@@ -217,6 +222,9 @@ class Analyzer:
         With ``expand_names`` (documents), a named entity also yields the words of its name, so a
         question that paraphrases part of a long title still matches; questions use the concept alone.
         """
+        return self._recent(text, expand_names)
+
+    def _analyze(self, text: str, expand_names: bool) -> Analysis:
         doc = self.doc(text)
         terms: list[Term] = []
         entities: list[Entity] = []

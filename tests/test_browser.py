@@ -122,7 +122,7 @@ async def background(page: Any, element_id: str) -> str:
 async def highlighted(page: Any, element_id: str) -> bool:
     """Wait (bounded) until the element shows the highlight colour, after its fade-in."""
     await page.wait_for_function("([id, colour]) => getComputedStyle(document.getElementById(id)).backgroundColor"
-                                 " === colour", arg=[element_id, HIGHLIGHT])
+                                 " === colour", arg=[element_id, HIGHLIGHT], polling=100)
     return True
 
 
@@ -295,7 +295,8 @@ async def test_mobile_layout_is_one_column_with_the_chat_first(browser: Any, sit
 
 
 async def test_without_javascript_the_document_is_there(browser: Any, site: Stack) -> None:
-    context = await browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    # Reduced motion: no fade-in, so the check does not wait on animation frames of a page without script.
+    context = await browser.new_context(viewport=DESKTOP, java_script_enabled=False, reduced_motion="reduce")
     try:
         tab = await context.new_page()
         await tab.goto(site.server.url + "/#OP5")

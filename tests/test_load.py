@@ -65,6 +65,10 @@ class GatedCore:
         """Nothing is ready before the gate opens: every request waits in answer()."""
         return None
 
+    def is_quick(self, text: str) -> bool:
+        """Never: a gated answer blocks, so it must wait on the core's thread."""
+        return False
+
     def help_text(self) -> str:
         """The real help text."""
         return self.core.help_text()

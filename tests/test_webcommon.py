@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from bot.channels.metrics import Metrics
 from bot.channels.webcommon import Answerer
+from bot.context import Context
 from bot.core import Core
+from bot.model import Answer
 from bot.state.memory import MemoryContexts
 
 
@@ -27,10 +29,40 @@ class CountingExecutor(Executor):
         return future
 
 
+class CountingCore:
+    """The real core, counting the answers it computes."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.computed = 0
+
+    def answer(self, text: str, context: Context | None = None) -> Answer:
+        self.computed += 1
+        return self.core.answer(text, context=context)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.core, name)
+
+
+LONG = ("I am writing a briefing for colleagues who work with survivors in several countries, and I need to be "
+        "precise, because our readers will check every detail against the text itself. The briefing goes to "
+        "our board next week, and they will quote whatever we send them word for word. Where was the "
+        "consultative meeting on national rapporteurs held?")
+
+
+async def test_quick_questions_are_answered_inline_long_ones_on_the_core_thread(core: Core) -> None:
+    executor = CountingExecutor()
+    answerer = Answerer(core, Metrics(), MemoryContexts(), executor)
+    short = "where was the consultative meeting on national rapporteurs held?"
+    assert core.is_quick(short) and not core.is_quick(LONG)
+    assert "Bangkok" in (await answerer.ask("test", None, short)).text and executor.submitted == 0
+    assert "Bangkok" in (await answerer.ask("test", None, LONG)).text and executor.submitted == 1
+
+
 async def test_memoised_answers_skip_the_worker_thread(core: Core) -> None:
     executor = CountingExecutor()
     answerer = Answerer(core, Metrics(), MemoryContexts(), executor)
-    question = "where was the consultative meeting on national rapporteurs held?"
+    question = LONG.replace("I am writing", "I am drafting")  # not memoised by another test
     first = await answerer.ask("test", None, question)
     assert executor.submitted == 1 and "Bangkok" in first.text
     again = await answerer.ask("test", None, question)
@@ -38,12 +70,12 @@ async def test_memoised_answers_skip_the_worker_thread(core: Core) -> None:
 
 
 async def test_follow_ups_always_go_to_the_core(core: Core) -> None:
-    executor = CountingExecutor()
-    answerer = Answerer(core, Metrics(), MemoryContexts(), executor)
+    counting = CountingCore(core)
+    answerer = Answerer(counting, Metrics(), MemoryContexts(), CountingExecutor())
     await answerer.ask("test", "chat-1", "when is World Day?")
-    before = executor.submitted
+    before = counting.computed
     full = await answerer.ask("test", "chat-1", "show the full paragraph")
-    assert executor.submitted == before + 1 and full.citations[0].quote == core.document.by_id["OP5"].text
+    assert counting.computed == before + 1 and full.citations[0].quote == core.document.by_id["OP5"].text
 
 
 def test_rendered_answers_are_encoded_once_per_answer_and_variant(core: Core) -> None:

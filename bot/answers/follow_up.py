@@ -21,6 +21,7 @@ _DOCUMENT_PRONOUN = re.compile(r"\b(?:does|did|do|will|would) (?:it|they) (?:say
                                r"\b(?:sponsor|support|draft|write|submit|table|put)(?:ed|s)? it\b", re.I)
 _QUESTION = re.compile(r"^\W*(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|does|do|did|has|"
                        r"have|can|could|should|would|will|must|list|name|show|tell|give)\b", re.I)
+_EDGE_PUNCTUATION = ".,;:!?()[]\"'“”‘’"
 NAMING_SHAPES = frozenset({"membership", "mention", "locate", "count"})  # shapes whose subject is named outright
 MAX_ELLIPTIC_TERMS = 2  # a follow-up with more words of its own than this stands on its own
 
@@ -32,6 +33,8 @@ class FollowUps:
         self.analyzer = analyzer
         self.reader = reader
         self.detail_words = frozenset(analyzer.stem(w) for w in detail_words)
+        rules = getattr(analyzer.nlp.tokenizer, "rules", None) or {}
+        self._special = frozenset(word.lower() for word in rules)  # "youre" is two tokens
 
     def is_question(self, text: str) -> bool:
         """True when ``text`` asks something by itself ("when is World Day"), not a bare name ("Canada", "WHO")."""
@@ -73,12 +76,27 @@ class FollowUps:
         if shape is not None and named and not _PRONOUN.fullmatch(shape.subject):
             return False  # "was Mexico one of the sponsors": it names its own subject
         own = _DOCUMENT_PRONOUN.sub(" ", text)
+        if not _PRONOUN.search(own) and self._has_content_word(own):
+            return False  # the common case, told without analysing the text
         terms = [t for t in self.analyzer.terms(self.analyzer.strip_stop_phrases(own))
                  if not _PRONOUN.fullmatch(t)]
         terms = [t for t in terms if t not in self.detail_words]  # "what date?" asks a detail of the subject
         if not terms:
             return True
         return bool(_PRONOUN.search(own)) and len(terms) <= MAX_ELLIPTIC_TERMS
+
+    def _has_content_word(self, text: str) -> bool:
+        """True when ``text`` surely has a term of its own: a plain word that is no stopword or detail word.
+
+        A word of letters only that is no tokenizer special case is one token, and any term it yields
+        (its stem, a synonym group, a concept it is part of) is not a detail word's stem.
+        """
+        for raw in self.analyzer.strip_stop_phrases(text).split():
+            word = raw.strip(_EDGE_PUNCTUATION).lower()
+            if len(word) > 2 and word.isalpha() and word not in self.analyzer.stopwords and word not in self._special \
+                    and self.analyzer.stem(word) not in self.detail_words:
+                return True
+        return False
 
     def fill_in(self, text: str, last: Answer) -> str | None:
         """``text`` with the conversation's subject in place of its pronoun (or added at the end), or None."""

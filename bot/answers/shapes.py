@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ _TRAIL = re.compile(r"(?:\s+(?:is|are|was|were|does|do|did|it|in it|there|on|in|
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z]{2}")
+RECENT_SHAPES = 256  # shapes kept: the texts a few questions lead to
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +48,14 @@ class ShapeReader:
         self._filler = re.compile(rf"\b(?:{fillers})\b", re.I) if fillers else None
         typos = "|".join(re.escape(t) for t in templates.question_typos)
         self._typos = re.compile(rf"\b(?:{typos})\b", re.I) if typos else None
+        # The core, the follow-up check and the answer kinds each ask for the same question's shape.
+        self._recent = functools.lru_cache(maxsize=RECENT_SHAPES)(self._read)  # thread-safe
 
     def read(self, question: str) -> Shape | None:
         """The shape of ``question``, or None when it has none of the listed shapes."""
+        return self._recent(question)
+
+    def _read(self, question: str) -> Shape | None:
         if self._typos is not None:  # one pass: "whcih paragraph" -> "which paragraph"
             typos = self.templates.question_typos
             question = self._typos.sub(lambda m: typos[m.group().lower()], question)

@@ -159,6 +159,8 @@ class SlackRoutes:
         ready = await self._answerer.ready("slack", key, text, context, user)
         if ready is not None:
             return self._command_reply(ready, response_type)
+        if self._answerer.is_quick(text):
+            return self._command_reply(await self._answerer.compute("slack", key, text, context, user), response_type)
         task = asyncio.ensure_future(self._answerer.compute("slack", key, text, context, user))
         done, _ = await asyncio.wait({task}, timeout=self._settings.sync_seconds)
         response_url = form.get("response_url", "")

@@ -33,6 +33,9 @@ class AnswerCore(Protocol):
     def ready_answer(self, text: str, context: Context | None = None) -> Answer | None:
         """The answer if the core has it memoised already, without doing any work."""
 
+    def is_quick(self, text: str) -> bool:
+        """True when answering ``text`` is quick enough to do on the event loop."""
+
     def help_text(self) -> str:
         """What the bot does and how to ask."""
 
@@ -190,7 +193,7 @@ def strip_trigger(text: str, trigger: str) -> str:
 
 
 class Answerer:
-    """Runs the core on one dedicated thread (memoised answers inline), keeps context, records metrics."""
+    """Runs the core (quick questions inline, long ones on one dedicated thread), keeps context, records metrics."""
 
     def __init__(self, core: AnswerCore, metrics: Metrics, store: ContextStore,
                  executor: Executor, log: QuestionLog | None = None) -> None:
@@ -215,9 +218,8 @@ class Answerer:
 
     async def compute(self, platform: str, key: str | None, text: str,
                       context: Context | None, user: str = "") -> Answer:
-        """Answer ``text`` on the core's thread, then record it as the conversation's context."""
-        loop = asyncio.get_running_loop()
-        answer, seconds = await loop.run_in_executor(self._executor, self._timed, text, context)
+        """Answer ``text`` (on the core's thread unless it is quick), then record it as the conversation's context."""
+        answer, seconds = await self._run(text, context)
         await self._record(platform, key, answer, seconds, context, user)
         return answer
 
@@ -234,8 +236,18 @@ class Answerer:
         ready = self.core.ready_answer(text)
         if ready is not None:
             return ready
-        answer, _ = await asyncio.get_running_loop().run_in_executor(self._executor, self._timed, text, None)
+        answer, _ = await self._run(text, None)
         return answer
+
+    def is_quick(self, text: str) -> bool:
+        """True when the core answers ``text`` on the event loop (no thread hand-off)."""
+        return self.core.is_quick(text)
+
+    async def _run(self, text: str, context: Context | None) -> tuple[Answer, float]:
+        """The core's answer and its time: inline when quick, else on the core's thread."""
+        if self.core.is_quick(text):
+            return self._timed(text, context)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._timed, text, context)
 
     async def _record(self, platform: str, key: str | None, answer: Answer, seconds: float,
                       previous: Context | None, user: str = "") -> None:
@@ -250,7 +262,7 @@ class Answerer:
             await self._store.put(key, Context(last=answer))
 
     def _timed(self, text: str, context: Context | None) -> tuple[Answer, float]:
-        """Call the core and time it (runs on the executor thread)."""
+        """Call the core and time it."""
         start = time.perf_counter()
         answer = self.core.answer(text, context=context)
         return answer, time.perf_counter() - start

@@ -71,6 +71,10 @@ class ScriptedCore:
         """Never memoised: every question goes through answer() (and its delay)."""
         return None
 
+    def is_quick(self, text: str) -> bool:
+        """Quick unless a delay was set: a slow answer must run on the core's thread."""
+        return not self.delay
+
     def help_text(self) -> str:
         """Help text."""
         return HELP
