@@ -200,6 +200,16 @@ class Core:
         """
         return len(question) <= self._quick_chars
 
+    def may_follow_up(self, question: str) -> bool:
+        """False when ``question`` is answered the same in any conversation, so its context need not be read."""
+        text = clean_text(question[: self.limits.max_question_chars + 1])
+        with self._memo_lock:
+            hit = self._memo.get(text)
+        if hit is not None:
+            return hit[1]
+        with self._compute_lock:
+            return self._leans_on_context(text)
+
     def ready_answer(self, question: str, context: Context | None = None) -> Answer | None:
         """The answer if it is already memoised (no work done), else None: lets async callers stay inline."""
         text = clean_text(question[: self.limits.max_question_chars + 1])
@@ -219,7 +229,7 @@ class Core:
         with self._compute_lock:  # one analysis at a time: spaCy's vocabulary is not safe to grow from two threads
             answer = self._with_links(self._fresh(text))
         with self._memo_lock:
-            self._memo[text] = (answer, self._is_follow_up(text))
+            self._memo[text] = (answer, self._leans_on_context(text))
             while len(self._memo) > self._memo_size:
                 self._memo.popitem(last=False)
         return answer
@@ -286,8 +296,11 @@ class Core:
         return self._with_links(self.structured.timeline("timeline" if year is None else f"timeline {year}", year))
 
     # ----- follow-ups ------------------------------------------------------------------------
-    def _is_follow_up(self, text: str) -> bool:
-        return any(p.search(text) for p in self.templates.follow_ups.values())
+    def _leans_on_context(self, text: str) -> bool:
+        """True when a conversation could change the answer to the cleaned ``text`` (see ``_follow_up``)."""
+        if any(p.search(text) for p in self.templates.follow_ups.values()):
+            return True
+        return find_reference(text) is None and self.follow_ups.elliptic(text)
 
     def _follow_up(self, text: str, last: Answer) -> Answer | None:
         """'more', 'show the full paragraph', 'and paragraph 13?', 'and Canada?', 'when was it held?'.

@@ -160,6 +160,24 @@ def test_ready_answer_only_returns_memoised_answers(core: Core) -> None:
     assert core.ready_answer("show the full paragraph", Context(last=answer)) is None
 
 
+def test_an_elliptic_question_memoised_without_context_is_recomputed_within_one(core: Core) -> None:
+    meeting = core.answer("what was the Bangkok meeting about?")
+    alone = core.answer("when was it held??")  # someone else asked it with no conversation
+    assert core.may_follow_up("when was it held??")
+    assert core.ready_answer("when was it held??", Context(last=meeting)) is None
+    within = core.answer("when was it held??", Context(last=meeting))
+    assert within is not alone and "OP19" in within.text and "May 2014" in within.text
+
+
+def test_may_follow_up_is_false_only_for_questions_no_conversation_changes(core: Core) -> None:
+    for question in ("when is World Day?", "who coordinates ICAT", "is Canada a sponsor?",
+                     "what does it say about forced labour?"):
+        assert not core.may_follow_up(question), question
+    for question in ("more", "show the full paragraph", "and Canada?", "when was it held?", "what date?",
+                     "who chairs it?"):
+        assert core.may_follow_up(question), question
+
+
 def test_too_long_question_is_cleaned_in_the_echo(core: Core) -> None:
     answer = core.answer("\x1b[31m" + "x" * 5000)
     assert answer.error == "too_long" and "\x1b" not in answer.question

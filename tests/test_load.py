@@ -69,6 +69,10 @@ class GatedCore:
         """Never: a gated answer blocks, so it must wait on the core's thread."""
         return False
 
+    def may_follow_up(self, text: str) -> bool:
+        """As the real core says."""
+        return self.core.may_follow_up(text)
+
     def help_text(self) -> str:
         """The real help text."""
         return self.core.help_text()

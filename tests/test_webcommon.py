@@ -78,6 +78,29 @@ async def test_follow_ups_always_go_to_the_core(core: Core) -> None:
     assert counting.computed == before + 1 and full.citations[0].quote == core.document.by_id["OP5"].text
 
 
+class CountingContexts(MemoryContexts):
+    """The in-memory store, counting reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def get(self, key: str) -> Context | None:
+        self.reads += 1
+        return await super().get(key)
+
+
+async def test_the_context_is_read_only_for_a_question_that_may_follow_up(core: Core) -> None:
+    store = CountingContexts()
+    answerer = Answerer(core, Metrics(), store, CountingExecutor())
+    await answerer.ask("test", "chat-2", "what was the Bangkok meeting about?")
+    await answerer.ask("test", "chat-2", "who coordinates ICAT?")
+    assert store.reads == 0
+    await answerer.ask("test", "chat-2", "what was the Bangkok meeting about?")
+    when = await answerer.ask("test", "chat-2", "when was it held?")
+    assert store.reads == 1 and "OP19" in when.text
+
+
 def test_rendered_answers_are_encoded_once_per_answer_and_variant(core: Core) -> None:
     from bot.channels.webcommon import RenderedAnswers
 

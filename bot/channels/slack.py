@@ -155,7 +155,7 @@ class SlackRoutes:
         response_type = "in_channel" if public else "ephemeral"
         user = form.get("user_id", "")
         key = f"slack:{form.get('team_id', '')}:{form.get('channel_id', '')}:{user}"
-        context = await self._answerer.context(key)
+        context = await self._answerer.context(key, text)
         ready = await self._answerer.ready("slack", key, text, context, user)
         if ready is not None:
             return self._command_reply(ready, response_type)

@@ -36,6 +36,9 @@ class AnswerCore(Protocol):
     def is_quick(self, text: str) -> bool:
         """True when answering ``text`` is quick enough to do on the event loop."""
 
+    def may_follow_up(self, text: str) -> bool:
+        """False when no conversation can change the answer to ``text``."""
+
     def help_text(self) -> str:
         """What the bot does and how to ask."""
 
@@ -203,9 +206,13 @@ class Answerer:
         self._store = store
         self._executor = executor
 
-    async def context(self, key: str | None) -> Context | None:
-        """The conversation's context for a follow-up (None without a key or a live context)."""
-        return await self._store.get(key) if key else None
+    async def context(self, key: str | None, text: str) -> Context | None:
+        """The conversation's context for a follow-up (None without a key or a live context).
+
+        Not read at all when the core says ``text`` is no follow-up: most questions are not, and
+        with shared state each read is a round trip to Redis.
+        """
+        return await self._store.get(key) if key and self.core.may_follow_up(text) else None
 
     async def ready(self, platform: str, key: str | None, text: str,
                     context: Context | None, user: str = "") -> Answer | None:
@@ -225,7 +232,7 @@ class Answerer:
 
     async def ask(self, platform: str, key: str | None, text: str, user: str = "") -> Answer:
         """Answer ``text`` for ``platform``, as a follow-up within conversation ``key``, asked by ``user``."""
-        context = await self.context(key)
+        context = await self.context(key, text)
         ready = await self.ready(platform, key, text, context, user)
         if ready is not None:
             return ready

@@ -75,6 +75,10 @@ class ScriptedCore:
         """Quick unless a delay was set: a slow answer must run on the core's thread."""
         return not self.delay
 
+    def may_follow_up(self, text: str) -> bool:
+        """Always: every question is handed its conversation's context (the tests look at it)."""
+        return True
+
     def help_text(self) -> str:
         """Help text."""
         return HELP
