@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot.model import Answer
+from bot.model import Answer, Citation, Item
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,7 +13,20 @@ class Context:
 
     last: Answer
 
+    @classmethod
+    def after(cls, answer: Answer) -> Context:
+        """The context a conversation keeps after ``answer``: only what follow-ups read.
+
+        Follow-ups read the question, its subject, the answer's kind and confidence and the ids it
+        cited or listed; the answer's text, quotes and links would make each stored context (on
+        Redis, sent and encoded with every answer) ten times larger for nothing.
+        """
+        return cls(last=replace(
+            answer, text="", links={},
+            citations=tuple(Citation(c.id, "", "", "", c.score) for c in answer.citations),
+            items=tuple(Item("", i.cite, i.group) for i in answer.items)))
+
 
 def advance(context: Context | None, answer: Answer) -> Context | None:
     """The context a conversation keeps after ``answer``: a found answer becomes the new subject."""
-    return Context(last=answer) if answer.found else context
+    return Context.after(answer) if answer.found else context

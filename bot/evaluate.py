@@ -94,7 +94,7 @@ def evaluate(core: Core, cases: Iterable[Case], name: str) -> Report:
     """Run every case through the core and count."""
     report = Report(name)
     for case in cases:
-        context = Context(last=core.answer(case.context)) if case.context else None
+        context = Context.after(core.answer(case.context)) if case.context else None
         answer = core.answer(case.question, context=context)
         ids = [c.id for c in answer.citations]
         if case.off_topic:

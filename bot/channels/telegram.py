@@ -207,7 +207,7 @@ class TelegramFrontend:
         key = self.context_key(update)
         answer: Answer = self.core.answer(question, context=await self.store.get(key))
         if answer.found:
-            await self.store.put(key, Context(last=answer))
+            await self.store.put(key, Context.after(answer))
         elif self.log is not None:
             user = update.effective_user
             self.log.answered("telegram", answer, user.id if user else None)

@@ -263,10 +263,10 @@ class Answerer:
         if self.log is not None and not answer.found:
             self.log.answered(platform, answer, user)
         if key and answer.found:
-            # The same answer again: the read that fetched the context already renewed its expiry.
-            if previous is not None and (previous.last is answer or previous.last == answer):
-                return
-            await self._store.put(key, Context(last=answer))
+            kept = Context.after(answer)
+            if previous is not None and previous == kept:
+                return  # the same answer again: the read that fetched the context already renewed its expiry
+            await self._store.put(key, kept)
 
     def _timed(self, text: str, context: Context | None) -> tuple[Answer, float]:
         """Call the core and time it."""
