@@ -75,6 +75,7 @@ class Measured:
     run: Run
     redis_cpu_us: float = 0.0
     repeats: int = 0
+    core_us: float = 0.0  # the core's own time per computed answer inside the server (its /metrics)
 
 
 # -- requests ---------------------------------------------------------------------------------------
@@ -283,17 +284,46 @@ def measure(servers: dict[str, tuple[int, int]], redis_pid: int | None, where: P
             for store, (pid, port) in servers.items():
                 questions = supply[offsets[store]: offsets[store] + PER_RUN]
                 offsets[store] += PER_RUN
+                core_before = core_totals(port)
                 before, redis_before = cpu_seconds(pid), cpu_seconds(redis_pid) if redis_pid else 0.0
                 run, repeats = distinct.run(f"http://{HOST}:{port}/slack/commands", questions, connections, DURATION)
                 cpu = (cpu_seconds(pid) - before) / max(run.requests, 1) * 1e6
+                core_us = per_answer_us(core_before, core_totals(port))
                 redis_cpu = ((cpu_seconds(redis_pid) - redis_before) / max(run.requests, 1) * 1e6
                              if redis_pid and store == REDIS else 0.0)
                 results.setdefault((store, connections), []).append(
-                    Measured(replace(run, server_cpu_us=cpu), redis_cpu, repeats))
+                    Measured(replace(run, server_cpu_us=cpu), redis_cpu, repeats, core_us))
     return results
 
 
 # -- reporting ---------------------------------------------------------------------------------------
+
+def core_totals(port: int) -> tuple[float, int]:
+    """Seconds the server's core spent answering, and answers computed, from its /metrics (0, 0 if unreadable)."""
+    import httpx
+
+    try:
+        return latency_totals(httpx.get(f"http://{HOST}:{port}/metrics", timeout=10).text)
+    except httpx.HTTPError:
+        return 0.0, 0
+
+
+def latency_totals(text: str) -> tuple[float, int]:
+    """The answer-latency histogram's sum and count in a Prometheus exposition."""
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("resbot_answer_latency_seconds_sum", "resbot_answer_latency_seconds_count"):
+            values[name] = float(value)
+    return (values.get("resbot_answer_latency_seconds_sum", 0.0),
+            int(values.get("resbot_answer_latency_seconds_count", 0)))
+
+
+def per_answer_us(before: tuple[float, int], after: tuple[float, int]) -> float:
+    """Microseconds per answer between two /metrics readings (0 when none was answered)."""
+    answers = after[1] - before[1]
+    return (after[0] - before[0]) / answers * 1e6 if answers > 0 else 0.0
+
 
 def median(runs: list[Measured]) -> Measured:
     """Medians of the figures; errors, requests and repeats summed."""
@@ -301,7 +331,8 @@ def median(runs: list[Measured]) -> Measured:
         Run(statistics.median(m.run.rps for m in runs), statistics.median(m.run.p50 for m in runs),
             statistics.median(m.run.p99 for m in runs), sum(m.run.errors for m in runs),
             sum(m.run.requests for m in runs), statistics.median(m.run.server_cpu_us for m in runs)),
-        statistics.median(m.redis_cpu_us for m in runs), sum(m.repeats for m in runs))
+        statistics.median(m.redis_cpu_us for m in runs), sum(m.repeats for m in runs),
+        statistics.median(m.core_us for m in runs))
 
 
 def table(results: Results, p50_us: float, label: str, where: Placement) -> str:
@@ -314,9 +345,9 @@ def table(results: Results, p50_us: float, label: str, where: Placement) -> str:
         f"{USERS} users in {CHANNELS} channels), answered inline. In-process p50 per distinct answer: "
         f"{p50_us:.0f} µs.",
         "",
-        "| state | route | connections | req/s | p50 | p99 | server CPU / request | Redis CPU / request "
-        "| errors | repeated questions |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| state | route | connections | req/s | p50 | p99 | server CPU / request | of which the core "
+        "| Redis CPU / request | errors | repeated questions |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for connections in CONNECTIONS:
         for key, state, route in (("ceiling", "memory", "`/healthz` (ceiling)"),
@@ -326,10 +357,11 @@ def table(results: Results, p50_us: float, label: str, where: Placement) -> str:
                 continue
             m = med[(key, connections)]
             redis_cpu = f"{m.redis_cpu_us:.0f} µs" if key == REDIS else ""
+            core = f"{m.core_us:.0f} µs" if m.core_us else ""
             repeats = "" if key == "ceiling" else str(m.repeats)
             lines.append(f"| {state} | {route} | {connections} | {m.run.rps:,.0f} | {m.run.p50:.1f} ms | "
-                         f"{m.run.p99:.1f} ms | {m.run.server_cpu_us:.0f} µs | {redis_cpu} | {m.run.errors} | "
-                         f"{repeats} |")
+                         f"{m.run.p99:.1f} ms | {m.run.server_cpu_us:.0f} µs | {core} | {redis_cpu} | "
+                         f"{m.run.errors} | {repeats} |")
     if "httpx" in label:
         lines += ["", "The Python fallback generator limits these runs; install wrk for server figures."]
     return "\n".join([*lines, "", *targets(med, p50_us)])

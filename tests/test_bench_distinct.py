@@ -38,9 +38,25 @@ def test_targets_are_judged_from_the_medians() -> None:
     for connections in distinct.CONNECTIONS:
         results[("ceiling", connections)] = [measured(run(9_000, 1, 3, 0, 90_000, 100))] * 3
         results[(distinct.MEMORY, connections)] = [measured(run(1_300, 9, 20, 0, 13_000, 700))] * 3
-        results[(distinct.REDIS, connections)] = [measured(run(1_000, 12, 30, 0, 10_000, 900), 40, 0)] * 3
+        results[(distinct.REDIS, connections)] = [measured(run(1_000, 12, 30, 0, 10_000, 900), 40, 0, 500)] * 3
     text = distinct.table(results, 400.0, "wrk", distinct.Placement((), (), 1, "unpinned"))
-    assert "| Redis | `/slack/commands`, distinct | 16 | 1,000 | 12.0 ms | 30.0 ms | 900 µs | 40 µs | 0 | 0 |" in text
+    assert ("| Redis | `/slack/commands`, distinct | 16 | 1,000 | 12.0 ms | 30.0 ms | 900 µs | 500 µs | 40 µs | 0 | 0 |"
+            in text)
     assert "| 700 µs ≤ 700 µs? | met |" in text
     assert "| 77% (lower of the two) | **not met** |" in text
     assert "| 0 of 678,000 requests | met |" in text
+
+
+def test_core_time_per_answer_comes_from_two_metrics_readings() -> None:
+    assert distinct.per_answer_us((1.0, 100), (1.5, 1_100)) == 500.0
+    assert distinct.per_answer_us((1.0, 100), (1.0, 100)) == 0.0
+
+
+def test_latency_totals_are_read_from_the_servers_own_exposition() -> None:
+    from bot.channels.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.answer("slack", 0.25, True, True, "fact")
+    metrics.answer("slack", 0.5, False, True, "none")
+    body, _ = metrics.exposition(None)
+    assert distinct.latency_totals(body.decode()) == (0.75, 2)
