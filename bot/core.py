@@ -17,10 +17,10 @@ from bot.answers.dispatch import ShapeAnswers
 from bot.answers.follow_up import FollowUps
 from bot.answers.mentions import MentionIndex
 from bot.answers.toolkit import Toolkit
-from bot.answers.typed import TypedAnswers, load_typed
+from bot.answers.typed import Thing, TypedAnswers, load_typed
 from bot.config import Config, ConfigError, load_config
 from bot.context import Context
-from bot.extract import Segment, pick_entities, quote, split_segments
+from bot.extract import Segment, answering_words, best_segment, pick_entities, quote, split_segments
 from bot.model import Answer, Citation, Item
 from bot.structured import Structure, StructuredAnswers, read_structure
 from bot.templates import Templates, load_templates
@@ -39,8 +39,6 @@ LIST_BOOST = 0.5  # per pair of named organisations, for "which agencies ..." qu
 LIST_MIN_ENTITIES = 3
 RETRIEVAL_EXCLUDED = frozenset({"meta"})  # document data is answered by intents, never by word overlap
 _LIST_LABELS = frozenset({"ORG", "PERSON"})
-HEADLINE_CLAUSE_CHARS = 200  # longest clause quoted in a passage headline
-HEADLINE_SPAN_CHARS = 280  # ...or the clauses between the question's matched terms, when this short
 UNTYPED_KINDS = frozenset({"when", "where", "how_often", "how_many"})  # these ask for a date, place or figure
 DERIVING_CODE = ("extract.py", "structured.py")  # bot/ modules whose output is cached with the index
 _NUMBER = re.compile(r"\b\d+\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|sixteen)\b", re.I)
@@ -396,7 +394,7 @@ class Core:
             return Answer(question=key, found=False, kind="lookup",
                           text="Give a paragraph or footnote id such as OP5, PP3, PP8(c) or FN11, or 'sponsors'.")
         kind = {"op": "operative", "pp": "preambular", "fn": "footnote"}[m.group(1).lower()]
-        return self._lookup(key, Ref(kind, int(m.group(2)), m.group(3) or ""))
+        return self._lookup(key, Ref(kind, int(m.group(2)), m.group(3) or ""), gist=False)
 
     def examples(self) -> list[str]:
         """Example questions to offer users."""
@@ -433,7 +431,8 @@ class Core:
             title=meta.title, committee=meta.committee, date=meta.date, example1=ex[0], example2=ex[1])
         return Answer(question=text, found=False, kind=kind, text=message)
 
-    def _lookup(self, text: str, ref: Ref) -> Answer:
+    def _lookup(self, text: str, ref: Ref, gist: bool = True) -> Answer:
+        """A paragraph or footnote by its number; ``gist``: the headline quotes what it says on the question."""
         chunk = self.document.get(ref.chunk_id)
         if chunk is None:
             return Answer(question=text, found=False, kind="lookup", text=self._missing_ref(ref))
@@ -441,8 +440,13 @@ class Core:
         if chunk.kind == "footnote":
             cited_by = _join([self.document.by_id[c].label + f" ({c})" for c in chunk.cited_by]) or "no paragraph"
             headline = t["footnote"].format(number=chunk.number, cite=chunk.id, text=chunk.text, cited_by=cited_by)
-        else:
+        elif not gist:
             headline = t["lookup"].format(label_cap=_cap(chunk.label), cite=chunk.id)
+        else:  # what the paragraph says, in its words: the clause on the question's other words, else its opening
+            segs = self.segments[chunk.id]
+            clause = best_segment(segs, self.searcher.analyzer.terms(text), self.searcher.index.weight)
+            headline = self.typed.answers["lookup"].format(label_cap=_cap(chunk.label), cite=chunk.id,
+                                                           clause=answering_words(chunk.text, segs, clause))
         cites = [self._citation(chunk, 1.0, chunk.text)]
         cites += [self._citation(self.document.by_id[f"FN{n}"], 0.0) for n in dict.fromkeys(chunk.footnotes)]
         items = self.structured.footnote_items(chunk) if chunk.kind == "footnote" else ()
@@ -532,9 +536,8 @@ class Core:
         asked = self.typed.asked(result.corrected, result.query) if kind not in UNTYPED_KINDS else None
         seg = segs[seg_index]
         weights = {t: n * self.searcher.index.weight(t) for t, n in counts.items()}
-        things = self.typed.names(asked, chunk.id, (seg.start, seg.end), weights) if asked else []
-        headline, items = self._headline(kind, chunk, seg, entities, exclude, wanted, cites, things,
-                                         self._clause_text(chunk, seg_index, span))
+        things = self.typed.found(asked, chunk.id, (seg.start, seg.end), weights) if asked else []
+        headline, items = self._headline(kind, chunk, (seg_index, span), entities, exclude, wanted, cites, things)
         if kind == "how_many" and not items and not _NUMBER.search(quoted):
             return self._missing_detail(text, kind, "no_figure", chunk)
         if kind == "where" and not any(e.label == "GPE" for e in entities):
@@ -561,44 +564,37 @@ class Core:
             counts[t.value] = counts.get(t.value, 0.0) + (SYNONYM_WEIGHT if t.synonym else 1.0)
         return counts
 
-    def _headline(self, kind: str, chunk: Chunk, segment: Segment, entities: tuple[Entity, ...],
+    def _headline(self, kind: str, chunk: Chunk, clause: tuple[int, tuple[int, int]], entities: tuple[Entity, ...],
                   exclude: set[str], wanted: frozenset[str], cites: list[Citation],
-                  things: list[str], clause: str) -> tuple[str, tuple[Item, ...]]:
+                  things: list[Thing]) -> tuple[str, tuple[Item, ...]]:
+        """The answer's first line: the named thing, entity or passage, with the words of the text that answer."""
         t = self.templates.answers
+        f = self.typed.answers
         label_cap = _cap(chunk.label)
+        segs = self.segments[chunk.id]
+        seg_index, span = clause
         if kind in ("list", "how_many"):
             members = self._members(chunk, exclude)
             if len(members) >= LIST_MIN_ENTITIES:
                 items = tuple(Item(name, chunk.id) for name in members)
                 return t["count_entities"].format(count=len(members), label=chunk.label, cite=chunk.id,
                                                   items=_join(members)), items
-        if things:  # "which declaration ...": the thing of that kind, by name
-            return t["entity"].format(entity=_cap(_join(things)), label=chunk.label, cite=chunk.id), ()
+        if things:  # "which declaration ...": the thing of that kind, by name, and the clause it stands in
+            named = _join(list(dict.fromkeys(t.name for t in things)))
+            words = answering_words(chunk.text, segs, seg_index, span, at=things[0].start)
+            return f["entity"].format(entity=_cap(named), label=chunk.label, cite=chunk.id, clause=words), ()
         if wanted:
-            found = pick_entities(entities, wanted, segment, exclude)
+            found = pick_entities(entities, wanted, segs[seg_index], exclude)
             if found:
-                names = _join([self._entity_name(e) for e in found])
-                return t["entity"].format(entity=_cap(names), label=chunk.label, cite=chunk.id), ()
+                named = _join([self._entity_name(e) for e in found])
+                words = answering_words(chunk.text, segs, seg_index, span, at=found[0].start)
+                return f["entity"].format(entity=_cap(named), label=chunk.label, cite=chunk.id, clause=words), ()
         notes = self._footnote_suffix(chunk)
-        f = self.typed.answers
+        words = answering_words(chunk.text, segs, seg_index, span)
         if len(cites) > 1:
             others = _join([f"{c.label} ({c.id})" for c in cites[1:]])
-            return f["passages"].format(label_cap=label_cap, cite=chunk.id, others=others, clause=clause) + notes, ()
-        return f["passage"].format(label_cap=label_cap, cite=chunk.id, clause=clause) + notes, ()
-
-    def _clause_text(self, chunk: Chunk, clause: int, span: tuple[int, int]) -> str:
-        """The answering words, verbatim: the clauses spanning every matched term when short enough, else the
-        best clause, shortened at a word to at most HEADLINE_CLAUSE_CHARS."""
-        segs = self.segments[chunk.id]
-        first, last = span
-        if not (first <= clause <= last and segs[last].end - segs[first].start <= HEADLINE_SPAN_CHARS):
-            first = last = clause
-        start, end = segs[first].start, segs[last].end
-        body = chunk.text[start:end].strip().rstrip(",;:")
-        if first == last and len(body) > HEADLINE_CLAUSE_CHARS:
-            cut = body.rfind(" ", 0, HEADLINE_CLAUSE_CHARS)
-            body = body[: cut if cut > 0 else HEADLINE_CLAUSE_CHARS].rstrip(",;: ") + "…"
-        return ("…" if start > 0 else "") + body
+            return f["passages"].format(label_cap=label_cap, cite=chunk.id, others=others, clause=words) + notes, ()
+        return f["passage"].format(label_cap=label_cap, cite=chunk.id, clause=words) + notes, ()
 
     def _footnote_suffix(self, chunk: Chunk) -> str:
         """The footnotes a passage cites, spelled out, so symbols like A/72/164 reach the user."""

@@ -10,6 +10,9 @@ from retrieval.nlp import Analyzer, Entity
 
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+")
 MIN_SEGMENT = 60
+HEADLINE_CLAUSE_CHARS = 200  # longest single clause quoted in a headline
+HEADLINE_SPAN_CHARS = 280  # ...or the clauses between the question's matched terms, when this short
+HEADLINE_NEXT_CHARS = 320  # ...and the clause after them, when all together are this short
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,36 @@ def quote(text: str, segments: tuple[Segment, ...], center: int, max_chars: int)
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text.rstrip(",;. ")) else ""
     return f"{prefix}{body}{suffix}"
+
+
+def segment_at(segments: tuple[Segment, ...], offset: int) -> int:
+    """Index of the clause holding character ``offset`` (the last one starting at or before it)."""
+    return max((i for i, seg in enumerate(segments) if seg.start <= offset), default=0)
+
+
+def answering_words(text: str, segments: tuple[Segment, ...], clause: int, span: tuple[int, int] | None = None,
+                    at: int | None = None) -> str:
+    """The words of ``text`` that answer, verbatim, for a headline.
+
+    The clauses spanning the question's matched terms (``span``, first and last clause) when short
+    enough, else the best ``clause``; or, given an offset ``at`` (the named answer), the clause holding
+    it. Then the clause after them when it fits: what the matched words lead to ("the central role of
+    UNODC ..., *particularly in providing technical assistance*") is what a "what" asks.
+    A lone clause longer than HEADLINE_CLAUSE_CHARS is cut at a word.
+    """
+    first, last = span if span is not None else (clause, clause)
+    if at is not None and not segments[first].start <= at < segments[last].end:
+        first = last = segment_at(segments, at)
+    elif not (first <= clause <= last and segments[last].end - segments[first].start <= HEADLINE_SPAN_CHARS):
+        first = last = clause
+    if last + 1 < len(segments) and segments[last + 1].end - segments[first].start <= HEADLINE_SPAN_CHARS:
+        last += 1
+    start, end = segments[first].start, segments[last].end
+    body = text[start:end].strip().rstrip(",;:")
+    if len(body) > HEADLINE_CLAUSE_CHARS and first == last:
+        cut = body.rfind(" ", 0, HEADLINE_CLAUSE_CHARS)
+        body = body[: cut if cut > 0 else HEADLINE_CLAUSE_CHARS].rstrip(",;: ") + "…"
+    return ("…" if start > 0 else "") + body
 
 
 def pick_entities(entities: tuple[Entity, ...], labels: frozenset[str], segment: Segment,

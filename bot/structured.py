@@ -162,8 +162,8 @@ class StructuredAnswers:
         ranked = sorted(((s, d) for s, d in scored if s >= best - 0.5),
                         key=lambda sd: (-sd[0], sd[1].rank, self._order(sd[1].chunk_id)))
         chosen = [d for _, d in ranked]
-        items = tuple(Item(a["who_item"].format(addressee=d.addressee, verb_lower=d.verb.lower()), d.chunk_id, d.group)
-                      for d in chosen)
+        items = tuple(Item(a["who_item"].format(addressee=d.addressee, verb_lower=d.verb.lower(),
+                                                action=d.action).strip(), d.chunk_id, d.group) for d in chosen)
         paragraphs = len({d.chunk_id for d in chosen})
         text = a["who_intro"].format(action=action.rstrip("?"), count=paragraphs,
                                      paragraphs=_plural(paragraphs, "paragraph"))

@@ -52,6 +52,17 @@ def test_topic_with_a_qualifier_the_text_lacks_names_it(core: Core, question: st
     assert f"“{word}”" in answer.text
 
 
+def test_topic_missing_names_only_words_the_text_itself_uses(core: Core) -> None:
+    assert "(it does speak of trafficking)" in core.answer("wildlife trafficking").text
+    # "recommend" is only a stem's cousin of "recommendations", "a" a stop word: nothing to say it speaks of
+    assert "speak of" not in core.answer("what does it say about recommend a restaurant").text
+
+
+def test_one_paragraph_topic_quotes_the_clause_on_it(core: Core) -> None:
+    answer = core.answer("Brasilia meeting")
+    assert answer.kind == "topic" and "(PP29): “" in answer.text and "4 and 5 December 2014" in answer.text
+
+
 @pytest.mark.parametrize(("question", "expected"), [
     ("which paragraph mentions Brasilia", ["PP29"]),
     ("where does the resolution mention the Special Rapporteur", ["PP33", "OP17", "OP19"]),

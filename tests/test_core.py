@@ -217,3 +217,21 @@ def test_a_long_message_is_answered_by_its_asking_sentence(core: Core) -> None:
     assert answer.found and answer.question == text and answer.citations[0].id == "OP5"
     off_topic = core.answer("I am writing an essay for my politics class. What is the capital of Thailand?")
     assert not off_topic.found
+
+
+@pytest.mark.parametrize(("question", "named", "fact"), [
+    ("where and when was the meeting with national rapporteurs held", "21 and 22 May 2014", "Bangkok"),
+    ("who runs the UN voluntary trust fund for trafficking victims", "United Nations Office on Drugs and Crime",
+     "fund manager"),
+])
+def test_a_named_answer_comes_with_the_clause_it_stands_in(core: Core, question: str, named: str, fact: str) -> None:
+    headline = core.answer(question).text
+    assert headline.startswith(named) and fact in headline
+
+
+@pytest.mark.parametrize(("question", "fact"), [
+    ("paragraph 5", "30 July"), ("show me operative paragraph 20", "Trust Fund"),
+    ("what does paragraph 15 ask countries to address", "factors")])
+def test_a_look_up_headline_says_what_the_paragraph_says(core: Core, question: str, fact: str) -> None:
+    answer = core.answer(question)
+    assert answer.kind == "lookup" and fact in answer.text

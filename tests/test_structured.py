@@ -69,6 +69,13 @@ def test_who_is_invited_to_contribute(core: Core) -> None:
     answer = core.answer("Who is invited to make voluntary contributions?")
     assert answer.found and set(ids(answer)) == {"OP7", "OP13"}
     assert any("Member States" in i.text for i in answer.items)
+    # each item says what its addressee is asked to do, not only who
+    assert any("to the Office" in i.text for i in answer.items)
+
+
+def test_who_is_asked_items_carry_the_action(core: Core) -> None:
+    answer = core.answer("who should develop trafficking indicators and common methods for collecting data")
+    assert answer.kind == "task" and "Chief Statisticians" in answer.items[0].text
 
 
 def test_unaddressed_entity_falls_back_to_retrieval(core: Core) -> None:

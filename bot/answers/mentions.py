@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.extract import Segment, best_segment, quote
+from bot.extract import Segment, answering_words, best_segment, quote
 from retrieval.nlp import Analyzer, Entity, Term
 from retrieval.parse import Chunk, Document
 from retrieval.search import Searcher
@@ -128,6 +128,10 @@ class MentionIndex:
         longer = {self.analyzer.stem(w) for w in self._words if w.startswith(word)}
         return Term(longer.pop(), surface=word) if len(longer) == 1 else term
 
+    def says(self, word: str) -> bool:
+        """True when the text uses ``word`` itself (any case), and it is no stop word."""
+        return word.lower() in self._words and bool(self.subject_terms(word))
+
     def common(self, term: Term) -> bool:
         """True for a term most paragraphs hold ("trafficking", "persons"): no topic by itself."""
         return self.searcher.index.doc_freq.get(term.value, 0) > COMMON_SHARE * len(self.document.chunks)
@@ -182,3 +186,9 @@ class MentionIndex:
         values = [t.value for t in terms]
         index = best_segment(segs, values, self.searcher.index.weight)
         return quote(chunk.text, segs, index, max_chars)
+
+    def answering(self, chunk_id: str, terms: tuple[Term, ...]) -> str:
+        """The words of a paragraph that speak of the terms, for a headline (see ``answering_words``)."""
+        segs = self.segments[chunk_id]
+        index = best_segment(segs, [t.value for t in terms], self.searcher.index.weight)
+        return answering_words(self.document.by_id[chunk_id].text, segs, index)

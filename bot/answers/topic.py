@@ -73,7 +73,8 @@ class TopicAnswers:
         terms = self.kit.mentions.subject_terms(subject)
         short_enough = len(chunk.text) <= 2 * self.kit.quote_chars
         quoted = chunk.text if short_enough else self.kit.mentions.clause(chunk_id, terms, self.kit.quote_chars)
-        text = note + self.kit.say("topic_one", subject=subject, label=chunk.label, cite=chunk.id)
+        text = note + self.kit.say("topic_one", subject=subject, label=chunk.label, cite=chunk.id,
+                                   clause=self.kit.mentions.answering(chunk_id, terms))
         return Answer(question=question, found=True, kind="topic", text=text, confidence=1.0, subject=subject,
                       citations=(self.kit.citation(chunk_id, quoted),))
 
@@ -101,7 +102,10 @@ class TopicAnswers:
                 in_names: tuple[str, ...] = ()) -> Answer:
         """'The resolution does not mention wildlife', naming each word the text lacks (and any name holding it)."""
         words = join_names([f"“{w}”" for w in missing])
-        present = [w for w in subject.split() if w.lower() not in {m.lower() for m in missing}]
+        # Only the user's own words the text itself uses ("trafficking"), never "a" or a stem's cousin
+        # ("recommend a restaurant" does not speak of "recommend a").
+        present = [w for w in subject.split() if w.lower() not in {m.lower() for m in missing}
+                   and self.kit.mentions.says(w)]
         rest = self.kit.say("topic_missing_rest", present=" ".join(present)) if present and len(terms) > 1 else ""
         text = self.kit.say("topic_missing", missing=words, rest=rest, example=self.example)
         if in_names:

@@ -75,7 +75,9 @@ def parse_kinds(data: Mapping[str, Any]) -> tuple[ThingKind, ...]:
     return tuple(kinds)
 
 
-DEFAULT_ANSWERS = {"passage": "{label_cap} ({cite}): “{clause}”",
+DEFAULT_ANSWERS = {"entity": "{entity} — {label} ({cite}): “{clause}”",
+                   "lookup": "{label_cap} ({cite}): “{clause}”",
+                   "passage": "{label_cap} ({cite}): “{clause}”",
                    "passages": "{label_cap} ({cite}): “{clause}” See also {others}."}
 
 
@@ -177,7 +179,11 @@ class TypedAnswers:
         return asked.kind.name in thing.kinds
 
     def names(self, asked: Asked, chunk_id: str, clause: tuple[int, int], weights: Mapping[str, float]) -> list[str]:
-        """Names of the things of the asked kind in a chunk, the one nearest the best clause first.
+        """Names of the things of the asked kind in a chunk (see ``found``), once each."""
+        return list(dict.fromkeys(t.name for t in self.found(asked, chunk_id, clause, weights)))
+
+    def found(self, asked: Asked, chunk_id: str, clause: tuple[int, int], weights: Mapping[str, float]) -> list[Thing]:
+        """The things of the asked kind in a chunk, the one nearest the best clause first.
 
         A thing the question names itself is not an answer to it; a thing sharing the question's
         other words ("which *slavery* convention") is preferred; then the one in or nearest the clause.
@@ -189,7 +195,10 @@ class TypedAnswers:
         if not things:
             return []
         if asked.plural:
-            return list(dict.fromkeys(t.name for t in things))[:MAX_LISTED]
+            first: dict[str, Thing] = {}
+            for t in things:
+                first.setdefault(t.name, t)
+            return list(first.values())[:MAX_LISTED]
 
         def rank(t: Thing) -> tuple[float, float]:
             overlap = sum(weights[w] for w in asked_terms & t.terms)
@@ -199,5 +208,5 @@ class TypedAnswers:
         best = max(things, key=rank)
         if best.concept:  # the fullest way the chunk writes it ("the Trust Fund" -> its whole title)
             best = max((t for t in things if t.concept == best.concept), key=lambda t: t.end - t.start)
-        return [best.name]
+        return [best]
 
