@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from retrieval.yamltext import load_yaml
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
 
@@ -121,7 +123,7 @@ def check_content(config: Config, keys: tuple[str, ...]) -> None:
         with config.reading(f"content.{key}", path):
             text = path.read_text(encoding="utf-8")
             if path.suffix in (".yaml", ".yml"):
-                yaml.safe_load(text)
+                load_yaml(text)
 
 
 def one_line(exc: BaseException) -> str:
@@ -139,7 +141,7 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
 def _read_yaml(path: Path, variable: str) -> Any:
     """The YAML in a config file; ConfigError on any failure, naming the file and how it was chosen."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{variable}: no such config file: {path}") from None
     except OSError as exc:
@@ -153,7 +155,7 @@ def _read_yaml(path: Path, variable: str) -> Any:
 @functools.cache
 def _reference() -> Mapping[str, Any]:
     """The project's config.yaml: every setting with a value of the type the code expects."""
-    data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    data = load_yaml(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     return data if isinstance(data, Mapping) else {}
 
 

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.context import Context
 from bot.core import Core
 from bot.model import Answer
+from retrieval.yamltext import load_yaml
 
 BLIND_SETS = (("eval_factual.yaml", "factual dev"), ("eval_factual_heldout.yaml", "factual held-out"))
 
@@ -67,7 +66,7 @@ class Report:
 
 def load_cases(path: Path) -> list[Case]:
     """Read an evaluation YAML file."""
-    data: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    data: list[dict[str, Any]] = load_yaml(path.read_text(encoding="utf-8")) or []
     return [Case(str(d["q"]), tuple(d.get("gold") or ()), tuple(d.get("keys") or ()), bool(d.get("list")),
                  str(d.get("after") or "")) for d in data]
 

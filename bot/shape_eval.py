@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.context import Context, advance
 from bot.core import Core
 from bot.evaluate import answer_haystack, key_matches
 from bot.model import Answer
+from retrieval.yamltext import load_yaml
 
 SHAPES = ("topic", "locate", "mention", "membership", "overview", "count", "definition", "follow_up")
 # What an overview must name, at least OVERVIEW_MIN of them (each a|b alternatives).
@@ -61,7 +60,7 @@ class ShapeReport:
 
 def load_shape_cases(path: Path) -> list[ShapeCase]:
     """Read a shapes evaluation YAML file."""
-    data: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    data: list[dict[str, Any]] = load_yaml(path.read_text(encoding="utf-8")) or []
     return [ShapeCase(str(d["q"]), str(d["shape"]), tuple(str(g) for g in d.get("gold") or ()),
                       tuple(str(k) for k in d.get("keys") or ()), str(d.get("start") or ""),
                       tuple(str(a) for a in d.get("after") or ())) for d in data]

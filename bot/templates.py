@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when libyaml is present
+from retrieval.yamltext import load_yaml
 
 
 @dataclass(frozen=True)
@@ -107,4 +105,4 @@ def parse_templates(data: dict[str, Any]) -> Templates:
 
 def load_templates(path: Path) -> Templates:
     """Read content/templates.yaml."""
-    return parse_templates(yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {})
+    return parse_templates(load_yaml(path.read_text(encoding="utf-8")) or {})

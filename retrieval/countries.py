@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from retrieval.yamltext import load_yaml
 
 _NOISE = re.compile(r"^(?:the|a|an)\s+|[.,;:!?()\"“”]")
 _UN_NAME = re.compile(r"^(?P<short>[^(]+?)\s*\((?P<qualifier>[^)]+)\)$")  # "Venezuela (Bolivarian Republic of)"
@@ -117,7 +117,7 @@ def _table_rows() -> list[dict[str, str]]:
 
 def load_countries(aliases_path: Path) -> Countries:
     """The country table plus the project's aliases and regions."""
-    data = yaml.safe_load(aliases_path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(aliases_path.read_text(encoding="utf-8")) or {}
     aliases = {str(k): str(v) for k, v in (data.get("aliases") or {}).items()}
     regions = {str(k): Region(str(v["name"]), frozenset(v.get("continents") or ()),
                               frozenset(v.get("un_regions") or ()))

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when libyaml is present
+from retrieval.yamltext import load_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,4 +67,4 @@ def parse_glossary(data: dict[str, Any]) -> Glossary:
 
 def load_glossary(path: Path) -> Glossary:
     """Read content/glossary.yaml."""
-    return parse_glossary(yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {})
+    return parse_glossary(load_yaml(path.read_text(encoding="utf-8")) or {})

@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from retrieval.glossary import Glossary
 from retrieval.names import titled_names
 from retrieval.nlp import Analysis, Analyzer, Entity
 from retrieval.parse import Document
+from retrieval.yamltext import load_yaml
 
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_LISTED = 6
 _ACRONYM = re.compile(r"\(([A-Z][A-Za-z-]{1,9})\)\s*$")
 # Words that end a "which ..." modifier run: the verb or article after them starts the rest of the question.
@@ -83,7 +81,7 @@ DEFAULT_ANSWERS = {"entity": "{entity} — {label} ({cite}): “{clause}”",
 
 def load_typed(path: Path) -> tuple[tuple[ThingKind, ...], dict[str, str]]:
     """The thing kinds (``thing_kinds``) and factual headline templates (``factual_answers``) of a templates file."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     answers = {**DEFAULT_ANSWERS, **{str(k): str(v) for k, v in (data.get("factual_answers") or {}).items()}}
     return parse_kinds(data.get("thing_kinds") or {}), answers
 
