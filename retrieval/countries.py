@@ -18,6 +18,7 @@ from retrieval.yamltext import load_yaml
 
 _NOISE = re.compile(r"^(?:the|a|an)\s+|[.,;:!?()\"“”]")
 _UN_NAME = re.compile(r"^(?P<short>[^(]+?)\s*\((?P<qualifier>[^)]+)\)$")  # "Venezuela (Bolivarian Republic of)"
+MAX_RESOLVED = 4096  # names remembered by Countries.resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class Countries:
         self._exact: dict[str, str] = {}
         self._codes: dict[str, str] = {}  # "DE", "DEU": only as written, in capitals ("it" is not Italy)
         self._patterns: list[tuple[re.Pattern[str], str]] = []
+        self._resolved: dict[str, Country | None] = {}  # names asked before: the patterns run once per name
         for row in rows:
             country = Country(row["ISO3"], row["name_short"], row["name_official"],
                               row.get("UNmember", "") not in ("", "nan"), row.get("continent", ""),
@@ -77,6 +79,14 @@ class Countries:
 
     def resolve(self, name: str) -> Country | None:
         """The country ``name`` refers to (name, official name, ISO code, alias or pattern), or None."""
+        if name in self._resolved:
+            return self._resolved[name]
+        country = self._resolve(name)
+        if len(self._resolved) < MAX_RESOLVED:
+            self._resolved[name] = country
+        return country
+
+    def _resolve(self, name: str) -> Country | None:
         key = normalise_name(name)
         if not key:
             return None
