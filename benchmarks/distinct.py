@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from traffic import base_questions, distinct_questions  # noqa: E402
+from traffic import distinct_questions  # noqa: E402
 from webhook import (  # noqa: E402
     CEILING,
     HOST,
@@ -241,16 +241,32 @@ def private_redis(where: Placement, workdir: Path) -> Iterator[tuple[subprocess.
         proc.wait(timeout=10)
 
 
+def supply_size() -> int:
+    """How many distinct questions the runs draw: the warm-up's, then PER_RUN for each run."""
+    return WARMUP_QUESTIONS + REPEATS * len(CONNECTIONS) * PER_RUN
+
+
+def spread(questions: list[str], count: int) -> list[str]:
+    """``count`` questions taken evenly across ``questions`` (all of them when there are fewer)."""
+    step = max(1, len(questions) // count)
+    return questions[::step][:count]
+
+
 def inprocess_p50(count: int = INPROCESS_QUESTIONS) -> float:
-    """Median microseconds the core takes per distinct question, in this process, nothing memoised."""
+    """Median microseconds the core takes per distinct question, in this process, nothing memoised.
+
+    The questions are spread over the whole supply the runs draw from: its first questions are the
+    shortest wordings (no opener, no closer), which the core answers about 13% faster.
+    """
     from bot.config import Config, load_config
     from bot.core import Core
 
     base = load_config(environ={})
     data = {**dict(base.data), "answer": {**dict(base.section("answer")), "cache_size": 0}}
     core = Core(Config(data=data, root=base.root, environ={}))
-    questions = distinct_questions(count, bases=base_questions())
-    for question in questions[:200]:
+    supply = distinct_questions(supply_size())
+    questions = spread(supply[WARMUP_QUESTIONS:], count)
+    for question in supply[:200]:
         core.answer(question)
     samples = []
     for question in questions:
@@ -269,7 +285,7 @@ def measure(servers: dict[str, tuple[int, int]], redis_pid: int | None, where: P
     """Interleaved runs: the ceiling on the memory server, then each server's distinct-question run."""
     ceiling = Load(name, where, workdir)
     distinct = DistinctLoad(name, where, workdir)
-    supply = distinct_questions(WARMUP_QUESTIONS + REPEATS * len(CONNECTIONS) * PER_RUN)
+    supply = distinct_questions(supply_size())
     offsets = dict.fromkeys(servers, WARMUP_QUESTIONS)
     for _, port in servers.values():
         distinct.run(f"http://{HOST}:{port}/slack/commands", supply[:WARMUP_QUESTIONS], CONNECTIONS[0], WARMUP)

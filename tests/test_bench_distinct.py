@@ -60,3 +60,11 @@ def test_latency_totals_are_read_from_the_servers_own_exposition() -> None:
     metrics.answer("slack", 0.5, False, True, "none")
     body, _ = metrics.exposition(None)
     assert distinct.latency_totals(body.decode()) == (0.75, 2)
+
+
+def test_the_in_process_reference_is_spread_over_the_questions_the_runs_send() -> None:
+    questions = [f"q{i}" for i in range(10)]
+    assert distinct.spread(questions, 5) == ["q0", "q2", "q4", "q6", "q8"]
+    assert distinct.spread(questions, 20) == questions
+    assert distinct.supply_size() == distinct.WARMUP_QUESTIONS + distinct.REPEATS * len(distinct.CONNECTIONS) * \
+        distinct.PER_RUN
