@@ -205,7 +205,9 @@ class TelegramFrontend:
     async def ask_core(self, update: Update, question: str) -> Answer:
         """Answer ``question`` with this chat's follow-up context, remember it, log it if unanswered."""
         key = self.context_key(update)
-        answer: Answer = self.core.answer(question, context=await self.store.get(key))
+        # Most questions are no follow-up: their context is not read (on Redis, a round trip saved).
+        context = await self.store.get(key) if self.core.may_follow_up(question) else None
+        answer: Answer = self.core.answer(question, context=context)
         if answer.found:
             await self.store.put(key, Context.after(answer))
         elif self.log is not None:
