@@ -95,7 +95,9 @@ async def test_over_the_concurrency_cap_the_excess_gets_503_with_retry_after(cor
                 refused = [t.result() for t in tasks if t.done()]
                 assert {r.status_code for r in refused} == {503}
                 assert all(r.headers["retry-after"] == "1" and r.json()["error"] for r in refused)
-                assert (await client.get(st.server.url + "/healthz")).status_code == 503  # still full
+                # A new connection: the pooled ones may have idled past the server's keep-alive (5 s) by now.
+                async with httpx.AsyncClient(timeout=30) as fresh:
+                    assert (await fresh.get(st.server.url + "/healthz")).status_code == 503  # still full
             finally:
                 gated.gate.set()
             async with asyncio.timeout(30):
