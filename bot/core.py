@@ -17,7 +17,7 @@ from bot.answers.dispatch import ShapeAnswers
 from bot.answers.follow_up import FollowUps
 from bot.answers.mentions import MentionIndex
 from bot.answers.toolkit import Toolkit
-from bot.answers.typed import Thing, TypedAnswers, load_typed
+from bot.answers.typed import Asked, Thing, TypedAnswers, load_typed
 from bot.config import Config, ConfigError, load_config
 from bot.context import Context
 from bot.extract import Segment, answering_words, best_segment, pick_entities, quote, split_segments
@@ -296,7 +296,7 @@ class Core:
     # ----- follow-ups ------------------------------------------------------------------------
     def _leans_on_context(self, text: str) -> bool:
         """True when a conversation could change the answer to the cleaned ``text`` (see ``_follow_up``)."""
-        if any(p.search(text) for p in self.templates.follow_ups.values()):
+        if any(p.search(text) for p in self.templates.follow_ups.values()) or self.typed.asks_other(text):
             return True
         return find_reference(text) is None and self.follow_ups.elliptic(text)
 
@@ -317,7 +317,18 @@ class Core:
         if find_reference(text) is None and self.follow_ups.elliptic(text):
             filled = self.follow_ups.fill_in(text, last)
             return self._within(filled, last) if filled else None
+        if self.typed.asks_other(text) and last.question:
+            return self._other(text, last)
         return None
+
+    def _other(self, text: str, last: Answer) -> Answer | None:
+        """'what other fund is there?': a thing of the kind other than those the last answer named."""
+        with self._memo_lock:  # the caller holds the compute lock: read the memo, or answer afresh
+            hit = self._memo.get(last.question)
+        named = (hit[0] if hit is not None else self._fresh(last.question)).text
+        concepts = frozenset(e.concept for e in self.searcher.analyzer.analyze(named).entities if e.concept)
+        answer = self._retrieve(text, self.templates.kind_of(text), named=concepts)
+        return self._with_links(answer) if answer.found else None
 
     def _within(self, text: str, last: Answer) -> Answer:
         """A follow-up's answer from the paragraphs the last answer cited, else from the whole text."""
@@ -502,7 +513,13 @@ class Core:
         key = "sponsors_count" if self.templates.kind_of(text) == "how_many" else "sponsors_list"
         return t[key].format(**fields), items
 
-    def _retrieve(self, text: str, kind: str, only: frozenset[str] = frozenset()) -> Answer:
+    def _retrieve(self, text: str, kind: str, only: frozenset[str] = frozenset(),
+                  named: frozenset[str] = frozenset()) -> Answer:
+        """The factual answer: ranked paragraphs, the best clause, a typed or passage headline.
+
+        ``only``: answer within these paragraphs (a follow-up); ``named``: concepts the conversation
+        has named, never the answer to a "what other ..." question.
+        """
         wanted = self.templates.wanted.get(kind, frozenset())
         list_like = kind in ("list", "how_many")
         boost_labels = wanted or (_LIST_LABELS if list_like else frozenset())
@@ -522,21 +539,30 @@ class Core:
                                               floor=self.limits.related_ratio)
         result = replace(result, hits=tuple(hits))
         best = result.hits[0]
+        related = [h for h in result.hits[1:] if h.score >= self.limits.related_ratio * best.score]
+        cited = [best, *related[: self.limits.top_k - 1]]
+        asked = self.typed.asked(result.corrected, result.query) if kind not in UNTYPED_KINDS else None
+        if asked is not None and asked.other:
+            asked = replace(asked, named=asked.named | named)
+        weights = {t: n * self.searcher.index.weight(t) for t, n in counts.items()}
+        things: list[Thing] = []
+        if asked is not None:  # "what other fund ...": the first cited paragraph naming another thing of that kind
+            for hit in cited if asked.other else cited[:1]:
+                things = self._things(asked, hit.id, clause_of, weights)
+                if things:
+                    cited = [hit, *(h for h in cited if h is not hit)]
+                    break
+        best = cited[0]
         chunk = self.document.by_id[best.id]
         query_terms = [t.value for t in result.query.terms]
         segs = self.segments[chunk.id]
         seg_index, span = clause_of.get(chunk.id, (0, (0, 0)))
         quoted = quote(chunk.text, segs, seg_index, self.limits.quote_chars)
-        related = [h for h in result.hits[1:] if h.score >= self.limits.related_ratio * best.score]
         cites = [self._citation(chunk, best.score, quoted)]
-        cites += [self._hit_citation(h, clause_of.get(h.id, (0, (0, 0)))[0]) for h in related[: self.limits.top_k - 1]]
+        cites += [self._hit_citation(h, clause_of.get(h.id, (0, (0, 0)))[0]) for h in cited[1:]]
         confidence = self._confidence(result)
         entities = self.searcher.entities(chunk.id)
         exclude = {t for t in query_terms if t.startswith("@")}
-        asked = self.typed.asked(result.corrected, result.query) if kind not in UNTYPED_KINDS else None
-        seg = segs[seg_index]
-        weights = {t: n * self.searcher.index.weight(t) for t, n in counts.items()}
-        things = self.typed.found(asked, chunk.id, (seg.start, seg.end), weights) if asked else []
         headline, items = self._headline(kind, chunk, (seg_index, span), entities, exclude, wanted, cites, things)
         if kind == "how_many" and not items and not _NUMBER.search(quoted):
             return self._missing_detail(text, kind, "no_figure", chunk)
@@ -545,6 +571,12 @@ class Core:
         return Answer(question=text, found=True, kind=kind, text=headline, citations=tuple(cites),
                       confidence=confidence, items=items,
                       related=tuple(h.id for h in result.hits[1:] if h.id not in {c.id for c in cites}))
+
+    def _things(self, asked: Asked, chunk_id: str, clause_of: dict[str, tuple[int, tuple[int, int]]],
+                weights: dict[str, float]) -> list[Thing]:
+        """The things of the asked kind in a chunk, the one nearest its best clause first."""
+        seg = self.segments[chunk_id][clause_of.get(chunk_id, (0, (0, 0)))[0]]
+        return self.typed.found(asked, chunk_id, (seg.start, seg.end), weights)
 
     def _missing_detail(self, text: str, kind: str, message: str, chunk: Chunk) -> Answer:
         """The passage matched, but holds no figure (how many) or place (where): say so, cite nothing."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answers.typed import parse_kinds
+from bot.context import Context
 from bot.core import Core
 
 
@@ -42,6 +43,26 @@ def test_glossary_type_counts_as_a_kind_when_the_title_head_does_not(core: Core)
     # "United Nations Children's Fund" is headed "Fund" but the glossary types it as an organisation.
     text = core.answer("which agency wrote the guidelines on protecting child victims of trafficking").text
     assert text.startswith("United Nations Children's Fund")
+
+
+def test_what_other_asks_for_a_thing_not_yet_named(core: Core) -> None:
+    # The text names two trust funds; "trust fund" is the victims' fund's own alias, so the other one answers.
+    assert core.typed.asks_other("what other trust fund is mentioned")
+    assert not core.typed.asks_other("which trust fund does UNODC manage")
+    answer = core.answer("what other trust fund is mentioned")
+    assert answer.text.startswith("United Nations Voluntary Trust Fund on Contemporary Forms of Slavery")
+    assert answer.citations[0].id == "PP31"
+
+
+def test_what_other_in_a_chat_leaves_out_what_the_last_answer_named(core: Core) -> None:
+    first = core.answer("which fund does UNODC manage?")
+    assert first.text.startswith("United Nations Voluntary Trust Fund for Victims")
+    question = "what other fund is there?"
+    assert core.may_follow_up(question)
+    alone = core.answer(question)
+    after = core.answer(question, context=Context.after(first))
+    assert alone.text.startswith("United Nations Voluntary Trust Fund for Victims")  # nothing named yet
+    assert after.text.startswith("United Nations Voluntary Trust Fund on Contemporary Forms of Slavery")
 
 
 def test_questions_asking_for_a_date_or_place_keep_their_own_headline(core: Core) -> None:

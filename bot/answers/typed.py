@@ -24,6 +24,7 @@ from retrieval.yamltext import load_yaml
 MAX_LISTED = 6
 _ACRONYM = re.compile(r"\(([A-Z][A-Za-z-]{1,9})\)\s*$")
 # Words that end a "which ..." modifier run: the verb or article after them starts the rest of the question.
+_OTHER = re.compile(r"\b(?:other|another|else|second|different)\b", re.I)
 _NOT_MODIFIER = ("does|do|did|is|are|was|were|should|must|can|could|will|would|has|have|had|it|this|that|"
                  "the|a|an|of|in|on|to|for|by|with|from|about|at")
 
@@ -59,6 +60,8 @@ class Asked:
     plural: bool
     noun_terms: frozenset[str]
     rest_terms: frozenset[str]  # terms of the question outside "which ... X": what it names itself
+    other: bool = False  # "what *other* fund": none of the things already named is the answer
+    named: frozenset[str] = frozenset()  # ...the concepts the question (or the conversation) names
 
 
 def parse_kinds(data: Mapping[str, Any]) -> tuple[ThingKind, ...]:
@@ -114,6 +117,11 @@ class TypedAnswers:
         self.things = {c.id: self._things_in(c.text, entities.get(c.id, ()), analyzer.glossary)
                        for c in document.chunks if c.kind not in skip_kinds}
 
+    def asks_other(self, question: str) -> bool:
+        """True for "what *other* fund ...": the answer is none of the things already named."""
+        m = self._asking.search(question) if self._asking else None
+        return m is not None and _OTHER.search(m.group("mods")) is not None
+
     def asked(self, question: str, query: Analysis | None = None) -> Asked | None:
         """The kind of thing ``question`` asks for ("which declaration ..."), or None.
 
@@ -130,6 +138,9 @@ class TypedAnswers:
         rest = frozenset(t.value for t in terms if not m.start() <= t.start < m.end())
         if not generic:
             kind, plural = self._noun_kind[m.group("noun").lower()]
+            if _OTHER.search(m.group("mods")):
+                named = frozenset(t.value for t in terms if t.value.startswith("@"))
+                return Asked(kind, plural, noun, rest, True, named)
             return Asked(kind, plural, noun, rest)
         # Only a word the text uses nowhere but inside names: the name is then what is asked for.
         if not noun or not noun <= self.name_only_terms:
@@ -188,7 +199,7 @@ class TypedAnswers:
         """
         asked_terms = {t for t in weights if t not in asked.noun_terms}
         things = [t for t in self.things.get(chunk_id, ()) if self._of_kind(asked, t)
-                  and not (t.concept and t.concept in asked.rest_terms)
+                  and not (t.concept and (t.concept in asked.rest_terms or t.concept in asked.named))
                   and not (t.terms - asked.noun_terms <= asked.rest_terms and t.terms - asked.noun_terms)]
         if not things:
             return []
