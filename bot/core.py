@@ -205,7 +205,7 @@ class Core:
             hit = self._memo.get(text)
         if hit is not None:
             return hit[1]
-        with self._compute_lock:
+        with self._compute_lock:  # it may analyse the text (a pronoun): never beside another analysis
             return self._leans_on_context(text)
 
     def ready_answer(self, question: str, context: Context | None = None) -> Answer | None:
@@ -226,8 +226,9 @@ class Core:
                 return hit[0]
         with self._compute_lock:  # one analysis at a time: spaCy's vocabulary is not safe to grow from two threads
             answer = self._with_links(self._fresh(text))
+            leans = self._leans_on_context(text)  # may analyse the text too
         with self._memo_lock:
-            self._memo[text] = (answer, self._leans_on_context(text))
+            self._memo[text] = (answer, leans)
             while len(self._memo) > self._memo_size:
                 self._memo.popitem(last=False)
         return answer
