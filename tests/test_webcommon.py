@@ -206,3 +206,13 @@ def test_header_values_takes_the_first_of_each_wanted_header() -> None:
 
     scope = {"headers": [(b"x-a", b"1"), (b"x-b", b"2"), (b"x-a", b"3"), (b"x-c", b"4")]}
     assert header_values(scope, {b"x-a", b"x-c", b"x-d"}) == {b"x-a": b"1", b"x-c": b"4"}
+
+
+async def test_a_memoised_answer_keeps_one_context_object_for_every_conversation(core: Core) -> None:
+    store = MemoryContexts()
+    answerer = Answerer(core, Metrics(), store, CountingExecutor())
+    first = await answerer.ask("test", "chat-a", "who coordinates ICAT?")
+    second = await answerer.ask("test", "chat-b", "who coordinates ICAT?")
+    assert first is second
+    kept = store.get_now("chat-a")
+    assert kept is not None and kept is store.get_now("chat-b") and kept == Context.after(first)

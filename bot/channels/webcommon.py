@@ -22,6 +22,7 @@ from bot.state import ContextStore
 from bot.unanswered import QuestionLog
 
 MAX_FORM_FIELDS = 100
+KEPT_CONTEXTS = 256  # conversation contexts remembered per answer object (memoised answers repeat)
 
 
 class AnswerCore(Protocol):
@@ -205,6 +206,8 @@ class Answerer:
         self._metrics = metrics
         self._store = store
         self._executor = executor
+        # Memoised answers are the same object each time: their kept context is built once.
+        self._kept: OrderedDict[int, tuple[Answer, Context]] = OrderedDict()
 
     async def context(self, key: str | None, text: str) -> Context | None:
         """The conversation's context for a follow-up (None without a key or a live context).
@@ -263,10 +266,21 @@ class Answerer:
         if self.log is not None and not answer.found:
             self.log.answered(platform, answer, user)
         if key and answer.found:
-            kept = Context.after(answer)
+            kept = self._kept_context(answer)
             if previous is not None and previous == kept:
                 return  # the same answer again: the read that fetched the context already renewed its expiry
             await self._store.put(key, kept)
+
+    def _kept_context(self, answer: Answer) -> Context:
+        """``Context.after(answer)``, built once per answer object (the last KEPT_CONTEXTS answers)."""
+        hit = self._kept.get(id(answer))
+        if hit is not None and hit[0] is answer:  # the answer is held, so its id cannot be reused
+            return hit[1]
+        kept = Context.after(answer)
+        self._kept[id(answer)] = (answer, kept)
+        while len(self._kept) > KEPT_CONTEXTS:
+            self._kept.popitem(last=False)
+        return kept
 
     def _timed(self, text: str, context: Context | None) -> tuple[Answer, float]:
         """Call the core and time it."""
