@@ -5,6 +5,7 @@ No channel, network or event-loop code lives here; every frontend calls `Core.an
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -154,6 +155,7 @@ class Core:
         self._memo: OrderedDict[str, tuple[Answer, bool]] = OrderedDict()
         self._memo_size = int(a.get("cache_size", 4096))
         self._quick_chars = int(a.get("quick_chars", 300))
+        self._recent_leans = functools.lru_cache(maxsize=256)(self._leans_on_context_uncached)
         self._memo_lock = threading.Lock()
         self._compute_lock = threading.Lock()
         self.structure = derived.structure
@@ -296,7 +298,14 @@ class Core:
 
     # ----- follow-ups ------------------------------------------------------------------------
     def _leans_on_context(self, text: str) -> bool:
-        """True when a conversation could change the answer to the cleaned ``text`` (see ``_follow_up``)."""
+        """True when a conversation could change the answer to the cleaned ``text`` (see ``_follow_up``).
+
+        Asked twice of each new question (before answering, to know whether to read its context,
+        and when memoising its answer), so the last few are kept.
+        """
+        return self._recent_leans(text)
+
+    def _leans_on_context_uncached(self, text: str) -> bool:
         if any(p.search(text) for p in self.templates.follow_ups.values()) or self.typed.asks_other(text):
             return True
         return find_reference(text) is None and self.follow_ups.elliptic(text)
