@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.model import Answer, Citation, Item
 
@@ -21,10 +21,11 @@ class Context:
         cited or listed; the answer's text, quotes and links would make each stored context (on
         Redis, sent and encoded with every answer) ten times larger for nothing.
         """
-        return cls(last=replace(
-            answer, text="", links={},
-            citations=tuple(Citation(c.id, "", "", "", c.score) for c in answer.citations),
-            items=tuple(Item("", i.cite, i.group) for i in answer.items)))
+        return cls(last=Answer(
+            question=answer.question, found=answer.found, kind=answer.kind, text="",
+            citations=tuple([Citation(c.id, "", "", "", c.score) for c in answer.citations]),
+            confidence=answer.confidence, items=tuple([Item("", i.cite, i.group) for i in answer.items]),
+            related=answer.related, error=answer.error, subject=answer.subject))
 
 
 def advance(context: Context | None, answer: Answer) -> Context | None:

@@ -49,3 +49,15 @@ def test_advance_keeps_the_last_found_answer_only() -> None:
     kept = advance(None, found)
     assert kept == Context.after(found)
     assert advance(kept, missed) is kept
+
+
+def test_the_kept_context_names_every_answer_field_it_keeps_or_drops() -> None:
+    import dataclasses
+
+    dropped = {"text", "links"}  # and the text of citations and items
+    kept = {f.name for f in dataclasses.fields(Answer)} - dropped
+    answer = Answer(question="q", found=True, kind="fact", text="t", confidence=0.5, related=("OP1",),
+                    error=None, links={"A/1": "https://x"}, subject="s")
+    after = Context.after(answer).last
+    for name in kept:
+        assert getattr(after, name) == getattr(answer, name), f"Context.after drops {name}: keep it or list it"

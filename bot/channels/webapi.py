@@ -3,11 +3,11 @@ and ``GET /api/document`` (the parsed resolution)."""
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -30,7 +30,7 @@ def new_conversation() -> str:
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Compact UTF-8 JSON with the API's security headers."""
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = orjson.dumps(data)
     return Response(body, status_code=status, media_type="application/json",
                     headers={**API_HEADERS, **(headers or {})})
 
@@ -63,7 +63,7 @@ class WebApi:
         self._limit_loopback = limit_loopback
         self._max_body = max_body
         self._document = None if view is None else Asset.of(
-            json.dumps(document_json(view), ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+            orjson.dumps(document_json(view)),
             "application/json")
 
     async def ask(self, request: Request) -> Response:

@@ -11,6 +11,7 @@ from concurrent.futures import Executor
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -317,7 +318,7 @@ class RenderedAnswers:
         if hit is not None and hit[0] is answer:
             self._items.move_to_end(key)
             return hit[1]
-        body = json.dumps(render(answer, variant), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = orjson.dumps(render(answer, variant))  # compact UTF-8, as json.dumps(ensure_ascii=False) writes it
         response = Response(body, media_type="application/json")
         self._items[key] = (answer, response)
         while len(self._items) > self._size:
