@@ -245,11 +245,24 @@ class Core:
         answer = self._answer_one(text)
         if answer.found:
             return answer
-        for sentence in asking_sentences(text):
-            focused = self._answer_one(sentence)
+        for part in self._asking_parts(text):
+            focused = self._answer_one(part)
             if focused.found:
                 return replace(focused, question=text)
         return answer
+
+    def _asking_parts(self, text: str) -> list[str]:
+        """The asking sentences of a long message, last first, each followed by its part from a request
+        phrase on ("..., could you tell me where X was held?" -> "could you tell me where X was held?")."""
+        parts: list[str] = []
+        pattern = self.templates.request_phrases
+        for sentence in asking_sentences(text) or [text]:
+            if sentence != text:
+                parts.append(sentence)
+            m = pattern.search(sentence) if pattern is not None else None
+            if m is not None and m.start() > 0:
+                parts.append(sentence[m.start():])
+        return parts
 
     def _answer_one(self, text: str) -> Answer:
         """The answer to ``text`` taken as one question."""

@@ -45,6 +45,7 @@ class Templates:
     subitem_nouns: frozenset[str] = frozenset()
     symbol_nouns: frozenset[str] = frozenset()
     generic_heads: frozenset[str] = frozenset()
+    request_phrases: re.Pattern[str] | None = None  # "could you tell me ...": the question starts there
 
     def kind_of(self, question: str) -> str:
         """The first kind whose pattern matches the question."""
@@ -100,7 +101,14 @@ def parse_templates(data: dict[str, Any]) -> Templates:
         subitem_nouns=frozenset(str(w).lower() for w in data.get("subitem_nouns") or ()),
         symbol_nouns=frozenset(str(w).lower() for w in data.get("symbol_nouns") or ()),
         generic_heads=frozenset(str(w).lower() for w in data.get("generic_heads") or ()),
+        request_phrases=_phrases(data.get("request_phrases") or (), "request_phrases"),
     )
+
+
+def _phrases(phrases: Any, where: str) -> re.Pattern[str] | None:
+    """One case-insensitive pattern matching any of ``phrases`` as whole words (None for none)."""
+    words = sorted((str(p) for p in phrases), key=len, reverse=True)
+    return _compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", where) if words else None
 
 
 def load_templates(path: Path) -> Templates:

@@ -235,3 +235,21 @@ def test_a_named_answer_comes_with_the_clause_it_stands_in(core: Core, question:
 def test_a_look_up_headline_says_what_the_paragraph_says(core: Core, question: str, fact: str) -> None:
     answer = core.answer(question)
     assert answer.kind == "lookup" and fact in answer.text
+
+
+def test_a_wordy_message_is_answered_from_its_request_phrase_on(core: Core) -> None:
+    world_day = core.answer("Our NGO runs shelters in three regions and we are updating our training for "
+                            "volunteers, can you tell me which day is the World Day against Trafficking in Persons?")
+    assert world_day.found and "30 July" in world_day.citations[0].text and world_day.citations[0].id == "OP5"
+    report = core.answer("We have a board meeting tomorrow where people will ask about the follow-up, do you "
+                         "know when the Secretary-General has to report?")
+    assert report.found and report.citations[0].id == "OP22" and "eventy-fourth" in report.text
+    assert report.question.startswith("We have a board meeting")  # the answer keeps the message as asked
+
+
+def test_asking_parts_split_sentences_and_request_phrases(core: Core) -> None:
+    parts = core._asking_parts("I teach a course. Could you tell me who coordinates ICAT?")
+    assert parts == ["Could you tell me who coordinates ICAT?"]
+    assert core._asking_parts("My students ask, could you tell me when World Day is") == [
+        "could you tell me when World Day is"]
+    assert core._asking_parts("could you tell me when World Day is") == []  # the phrase opens it: nothing to cut
