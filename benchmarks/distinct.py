@@ -47,6 +47,7 @@ from webhook import (  # noqa: E402
     free_port,
     generator,
     generator_label,
+    httpx_run,
     parse_wrk,
     placement,
     serving,
@@ -65,7 +66,6 @@ USERS, CHANNELS = 500, 50
 INPROCESS_QUESTIONS = 2_000
 TARGET_SERVER_TIME = 1.5  # server time per distinct answer <= this x in-process p50 + the ceiling's time
 TARGET_REDIS_RATIO = 0.80  # distinct answers on Redis >= this share of the in-memory rate
-MAX_REQUESTS_PER_RUN = 2_000_000  # bound for the httpx fallback's loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,37 +175,16 @@ class DistinctLoad:
 
 async def _httpx_load(spec: dict[str, object]) -> dict[str, object]:
     """The fallback generator: ``connections`` workers taking the next signed request until the deadline."""
-    import httpx
-
     lines = [line.split("\t", 2) for line in Path(str(spec["file"])).read_text(encoding="ascii").splitlines()]
-    connections, seconds = int(str(spec["connections"])), float(str(spec["seconds"]))
-    latencies: list[float] = []
-    errors = 0
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=5) as client:
-        start = time.perf_counter()
-        deadline = start + seconds
 
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline and len(latencies) < MAX_REQUESTS_PER_RUN:
-                ts, sig, body = lines[len(latencies) % len(lines)]
-                headers = {"Content-Type": "application/x-www-form-urlencoded",
-                           "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
-                sent = time.perf_counter()
-                try:
-                    reply = await client.post(str(spec["url"]), content=body, headers=headers)
-                    errors += reply.status_code >= 300
-                except httpx.HTTPError:
-                    errors += 1
-                latencies.append((time.perf_counter() - sent) * 1e3)
+    def request(sent: int) -> tuple[str, dict[str, str]]:
+        ts, sig, body = lines[sent % len(lines)]
+        return body, {"Content-Type": "application/x-www-form-urlencoded",
+                      "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
 
-        await asyncio.gather(*(worker() for _ in range(connections)))
-        elapsed = time.perf_counter() - start
-    ordered = sorted(latencies) or [0.0]
-    run = Run(len(latencies) / elapsed, ordered[len(ordered) // 2],
-              ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], errors, len(latencies))
-    return {"run": asdict(run), "repeats": max(0, len(latencies) - len(lines))}
+    run = await httpx_run("POST", str(spec["url"]), int(str(spec["connections"])), float(str(spec["seconds"])),
+                          request)
+    return {"run": asdict(run), "repeats": max(0, run.requests - len(lines))}
 
 
 # -- Redis and the servers --------------------------------------------------------------------------

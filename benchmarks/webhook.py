@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -300,12 +300,17 @@ class Load:
 
 
 async def _httpx_load(spec: dict[str, object]) -> Run:
-    """``connections`` workers sending requests back to back until the deadline (bounded count)."""
+    """``connections`` workers sending one request back to back until the deadline (bounded count)."""
+    body, headers = request_for(ANSWERS if spec["signed"] else CEILING)
+    return await httpx_run(str(spec["method"]), str(spec["url"]), int(str(spec["connections"])),
+                           float(str(spec["seconds"])), lambda _: (body, headers))
+
+
+async def httpx_run(method: str, url: str, connections: int, seconds: float,
+                    request: Callable[[int], tuple[bytes | str, dict[str, str]]]) -> Run:
+    """``connections`` workers sending ``request(n)`` (the n-th request sent) until the deadline (bounded)."""
     import httpx
 
-    route = ANSWERS if spec["signed"] else CEILING
-    body, headers = request_for(route)
-    connections, seconds = int(str(spec["connections"])), float(str(spec["seconds"]))
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -316,10 +321,10 @@ async def _httpx_load(spec: dict[str, object]) -> Run:
         async def worker() -> None:
             nonlocal errors
             while time.perf_counter() < deadline and len(latencies) < MAX_REQUESTS_PER_RUN:
+                body, headers = request(len(latencies))
                 sent = time.perf_counter()
                 try:
-                    reply = await client.request(str(spec["method"]), str(spec["url"]),
-                                                 content=body, headers=headers)
+                    reply = await client.request(method, url, content=body, headers=headers)
                     errors += reply.status_code >= 300
                 except httpx.HTTPError:
                     errors += 1

@@ -1,10 +1,12 @@
-"""benchmarks/distinct.py: signed distinct requests, the wrk script, and the judged targets (no load runs)."""
+"""benchmarks/distinct.py: signed requests, the wrk script, the judged targets, a half-second fallback load."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs
+
+from bot.core import Core
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -68,3 +70,18 @@ def test_the_in_process_reference_is_spread_over_the_questions_the_runs_send() -
     assert distinct.spread(questions, 20) == questions
     assert distinct.supply_size() == distinct.WARMUP_QUESTIONS + distinct.REPEATS * len(distinct.CONNECTIONS) * \
         distinct.PER_RUN
+
+
+async def test_the_python_fallback_sends_each_signed_request_in_turn(core: Core, tmp_path: Path) -> None:
+    from bot.channels.web import create_app
+    from tests.fakes.web_harness import LiveServer, make_config
+
+    requests_file = tmp_path / "requests.tsv"
+    requests_file.write_text("\n".join(distinct.signed_lines(["when is World Day?", "who coordinates ICAT?"])) + "\n")
+    app = create_app(make_config({"SLACK_SIGNING_SECRET": distinct.SECRET}), core)
+    async with LiveServer(app) as server:
+        result = await distinct._httpx_load({"url": server.url + "/slack/commands", "file": str(requests_file),
+                                             "connections": 2, "seconds": 0.5})
+    run = result["run"]
+    assert isinstance(run, dict) and run["requests"] > 2 and run["errors"] == 0
+    assert result["repeats"] == run["requests"] - 2  # two distinct lines, then wrap-arounds
