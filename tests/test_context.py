@@ -18,13 +18,13 @@ def _conversations(core: Core) -> list[tuple[list[str], str]]:
     return shaped + factual
 
 
-def _asked(core: Core, earlier: list[str], question: str, keep: type[Context] | None) -> Answer:
-    """The follow-up's answer when the conversation keeps whole answers (keep None) or Context.after."""
+def _asked(core: Core, earlier: list[str], question: str, kept: bool) -> Answer:
+    """The follow-up's answer when the conversation keeps Context.after (kept) or whole answers."""
     context: Context | None = None
     for message in earlier:
         answer = core.answer(message, context=context)
         if answer.found:
-            context = Context(last=answer) if keep is None else Context.after(answer)
+            context = Context.after(answer) if kept else Context(last=answer)
     return core.answer(question, context=context)
 
 
@@ -32,7 +32,7 @@ def test_follow_ups_answer_the_same_from_the_kept_context_as_from_the_whole_answ
     conversations = _conversations(core)
     assert len(conversations) >= 20
     for earlier, question in conversations:
-        assert _asked(core, earlier, question, Context) == _asked(core, earlier, question, None), question
+        assert _asked(core, earlier, question, kept=True) == _asked(core, earlier, question, kept=False), question
 
 
 def test_the_kept_context_is_a_fraction_of_the_answer(core: Core) -> None:
