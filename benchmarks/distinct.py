@@ -7,7 +7,9 @@ benchmarks/traffic.py: the evaluation questions, varied so none repeats within a
 one server never share a question, so the core's memo never answers). Requests spread over 500
 users in 50 channels, so each answer is stored as that conversation's context. Runs are interleaved
 (the ceiling, /healthz on the memory server, then each server's distinct-question run), REPEATS
-times at each connection count; figures are medians. Results go to stdout and
+times at each connection count; figures are medians. The in-process reference (the core's p50 per
+distinct answer) is measured before each round, on the server's CPU, so it sees the same core and
+the same drift of the machine's speed as the runs beside it. Results go to stdout and
 benchmarks/results/distinct.md.
 
     python benchmarks/distinct.py        # about 4 minutes
@@ -255,13 +257,21 @@ def inprocess_p50(count: int = INPROCESS_QUESTIONS) -> float:
     return statistics.median(samples)
 
 
+def reference_p50(where: Placement) -> float:
+    """``inprocess_p50`` in a fresh process on the server's CPU (pinned like the servers when they are)."""
+    done = subprocess.run([*where.server, sys.executable, __file__, "--inprocess"], capture_output=True,
+                          text=True, timeout=600, check=True, cwd=ROOT)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 Results = dict[tuple[str, int], list[Measured]]
 MEMORY, REDIS = "memory", "Redis"
 
 
 def measure(servers: dict[str, tuple[int, int]], redis_pid: int | None, where: Placement, workdir: Path,
-            name: str) -> Results:
-    """Interleaved runs: the ceiling on the memory server, then each server's distinct-question run."""
+            name: str) -> tuple[Results, list[float]]:
+    """Interleaved rounds: the in-process reference, then at each connection count the ceiling on the
+    memory server and each server's distinct-question run. Returns the runs and each round's reference."""
     ceiling = Load(name, where, workdir)
     distinct = DistinctLoad(name, where, workdir)
     supply = distinct_questions(supply_size())
@@ -269,7 +279,9 @@ def measure(servers: dict[str, tuple[int, int]], redis_pid: int | None, where: P
     for _, port in servers.values():
         distinct.run(f"http://{HOST}:{port}/slack/commands", supply[:WARMUP_QUESTIONS], CONNECTIONS[0], WARMUP)
     results: Results = {}
+    references: list[float] = []
     for _ in range(REPEATS):
+        references.append(reference_p50(where))
         for connections in CONNECTIONS:
             pid, port = servers[MEMORY]
             before = cpu_seconds(pid)
@@ -288,7 +300,7 @@ def measure(servers: dict[str, tuple[int, int]], redis_pid: int | None, where: P
                              if redis_pid and store == REDIS else 0.0)
                 results.setdefault((store, connections), []).append(
                     Measured(replace(run, server_cpu_us=cpu), redis_cpu, repeats, core_us))
-    return results
+    return results, references
 
 
 # -- reporting ---------------------------------------------------------------------------------------
@@ -330,15 +342,17 @@ def median(runs: list[Measured]) -> Measured:
         statistics.median(m.core_us for m in runs))
 
 
-def table(results: Results, p50_us: float, label: str, where: Placement) -> str:
-    """The results as markdown, with the issue's targets judged."""
+def table(results: Results, references: list[float], label: str, where: Placement) -> str:
+    """The results as markdown, with the issue's targets judged against the median reference."""
     med = {key: median(runs) for key, runs in results.items()}
+    p50_us = statistics.median(references)
+    each = ", ".join(f"{r:.0f}" for r in references)
     lines = [
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}; load generator: "
         f"{label}; {where.label}; {DURATION} s a run, median of {REPEATS} runs, interleaved.",
         f"Requests: signed slash commands, every one a different question (evaluation questions varied, "
-        f"{USERS} users in {CHANNELS} channels), answered inline. In-process p50 per distinct answer: "
-        f"{p50_us:.0f} µs.",
+        f"{USERS} users in {CHANNELS} channels), answered inline. In-process p50 per distinct answer, "
+        f"measured on the server's CPU before each round: {each} µs (median {p50_us:.0f} µs).",
         "",
         "| state | route | connections | req/s | p50 | p99 | server CPU / request | of which the core "
         "| Redis CPU / request | errors | repeated questions |",
@@ -393,7 +407,6 @@ def main() -> str:
     label = generator_label(name, where)
     print(f"distinct-question benchmark: load generator {name}, {where.label}; about "
           f"{(REPEATS * len(CONNECTIONS) * 3 * DURATION + 4 * WARMUP) // 60 + 1} minutes", flush=True)
-    p50_us = inprocess_p50()
     with tempfile.TemporaryDirectory(prefix="resbot-distinct-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         redis = stack.enter_context(private_redis(where, workdir))
@@ -404,8 +417,8 @@ def main() -> str:
             env = {"REDIS_URL": redis[1], "REDIS_KEY_PREFIX": "bench:"}
             proc, port = stack.enter_context(serving(workdir / "redis.log", where.server, env))
             servers[REDIS] = (proc.pid, port)
-        results = measure(servers, redis[0].pid if redis else None, where, workdir, name)
-    result = table(results, p50_us, label, where)
+        results, references = measure(servers, redis[0].pid if redis else None, where, workdir, name)
+    result = table(results, references, label, where)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "distinct.md").write_text(result + "\n", encoding="utf-8")
@@ -416,5 +429,7 @@ def main() -> str:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--load":
         print(json.dumps(asyncio.run(_httpx_load(json.loads(sys.argv[2])))))
+    elif sys.argv[1:] == ["--inprocess"]:
+        print(f"{inprocess_p50():.1f}")
     else:
         main()

@@ -10,11 +10,15 @@ with the machine's load, so it shows what a change to the request path costs or 
 
 With ``--distinct`` it counts DISTINCT_REQUESTS slash commands that each ask a different question
 (benchmarks/traffic.py), once with state in memory and once with REDIS_URL pointing at a private
-redis-server (its own instructions are not counted: it is another process).
+redis-server (its own instructions are not counted: it is another process). It also counts the
+core alone answering the same questions in a process of its own (nothing memoised) and the memory
+server's /healthz, and judges issue 12's server-time target in instructions, which the machine's
+load cannot move: per distinct request at most 1.5x the core's count plus the ceiling's.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -26,6 +30,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from webhook import (  # noqa: E402
@@ -82,23 +87,65 @@ def per_request(client: httpx.Client, pid: int, route: Route, workdir: Path) -> 
 
 
 DISTINCT_REQUESTS = 200
+TARGET_SERVER_TIME = 1.5  # as in benchmarks/distinct.py, here in instructions
 
 
-def distinct_per_request(extra_env: dict[str, str], workdir: Path) -> float:
-    """Instructions per slash command when every request asks a different question."""
-    from distinct import signed_lines
+def distinct_questions_sent() -> list[str]:
+    """The warm-up questions, then the DISTINCT_REQUESTS counted ones."""
     from traffic import distinct_questions
+
+    return distinct_questions(WARMUP + DISTINCT_REQUESTS)
+
+
+def core_worker() -> None:
+    """Run under callgrind by ``core_per_answer``: the core alone answers the counted questions."""
+    from bot.config import Config, load_config
+    from bot.core import Core
+
+    base = load_config(environ={})
+    data = {**dict(base.data), "answer": {**dict(base.section("answer")), "cache_size": 0}}
+    core = Core(Config(data=data, root=base.root, environ={}))
+    questions = distinct_questions_sent()
+    for question in questions[:WARMUP]:
+        core.answer(question)
+    pid = str(os.getpid())
+    callgrind_control("-z", pid)
+    callgrind_control("-i", "on", pid)
+    for question in questions[WARMUP:]:
+        core.answer(question)
+    callgrind_control("-i", "off", pid)
+    callgrind_control("-d", pid)
+
+
+def core_per_answer(workdir: Path) -> float:
+    """Instructions per answer of the core alone, on the questions the distinct runs send."""
+    out = workdir / "core"
+    out.mkdir()
+    env = server_env() | {"PYTHONHASHSEED": "0", "PYTHONMALLOC": "malloc"}
+    subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}/callgrind.%p",
+                    sys.executable, __file__, "--core-worker"], cwd=ROOT, env=env, capture_output=True,
+                   timeout=START_TIMEOUT * 2, check=True)
+    dumps = list(out.glob("callgrind.*.*"))  # the "-d" dump is callgrind.PID.1; callgrind.PID comes at exit
+    if not dumps:
+        raise RuntimeError("callgrind wrote no dump for the core")
+    return counted_instructions(max(dumps, key=lambda p: p.stat().st_mtime)) / DISTINCT_REQUESTS
+
+
+def distinct_per_request(extra_env: dict[str, str], workdir: Path) -> tuple[float, float]:
+    """Instructions per slash command when every request asks a different question, and per /healthz."""
+    from distinct import signed_lines
 
     port = free_port()
     env = server_env() | {"PYTHONHASHSEED": "0", "PYTHONMALLOC": "malloc"} | extra_env
     command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={workdir}/callgrind.%p",
                *server_command(), "serve", "--host", HOST, "--port", str(port)]
-    questions = distinct_questions(WARMUP + DISTINCT_REQUESTS)
+    questions = distinct_questions_sent()
     with (workdir / "serve.log").open("wb") as log:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_ready(proc, port, START_TIMEOUT)
             with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=60) as client:
+                ceiling = per_request(client, proc.pid, CEILING, workdir)
                 lines = [line.split("\t", 2) for line in signed_lines(questions)]
 
                 def send(ts: str, signature: str, body: str) -> None:
@@ -123,26 +170,40 @@ def distinct_per_request(extra_env: dict[str, str], workdir: Path) -> float:
             stop(proc)
     if not new:
         raise RuntimeError("callgrind wrote no dump within 60 s")
-    return counted_instructions(max(new, key=lambda p: p.stat().st_mtime)) / DISTINCT_REQUESTS
+    return counted_instructions(max(new, key=lambda p: p.stat().st_mtime)) / DISTINCT_REQUESTS, ceiling
+
+
+def distinct_report(counts: dict[str, float], core: float, ceiling: float) -> list[str]:
+    """The counts, the web path's share and the server-time target judged in instructions."""
+    lines = [f"Instructions per distinct-question slash command (callgrind, {DISTINCT_REQUESTS} sequential requests):"]
+    lines += [f"  state in {name:8} {count:12,.0f}" for name, count in counts.items()]
+    if "Redis" in counts:
+        lines.append(f"  Redis / memory: {counts['Redis'] / counts['memory']:.2f}")
+    allowed = TARGET_SERVER_TIME * core + ceiling
+    spent = counts["memory"]
+    lines += [f"  the core alone, same questions {core:12,.0f} per answer",
+              f"  /healthz (ceiling)             {ceiling:12,.0f}",
+              f"  web path beyond the core and the ceiling: {spent - core - ceiling:,.0f} "
+              f"({(spent - core - ceiling) / core:.0%} of the core)",
+              f"  target {spent:,.0f} <= {TARGET_SERVER_TIME}x core + ceiling = {allowed:,.0f}: "
+              f"{'met' if spent <= allowed else 'not met'}"]
+    return lines
 
 
 def distinct_main() -> int:
-    """Print instructions per distinct-question request in memory and on a private Redis."""
+    """Print instructions per distinct-question request in memory and on a private Redis, and the core's."""
     from distinct import Placement, private_redis
 
     counts: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="resbot-callgrind-") as tmp:
         workdir = Path(tmp)
-        counts["memory"] = distinct_per_request({}, workdir)
+        counts["memory"], ceiling = distinct_per_request({}, workdir)
         with private_redis(Placement((), (), 1, "unpinned"), workdir) as redis:
             if redis is not None:
-                counts["Redis"] = distinct_per_request({"REDIS_URL": redis[1], "REDIS_KEY_PREFIX": "callgrind:"},
-                                                       workdir)
-    print(f"Instructions per distinct-question slash command (callgrind, {DISTINCT_REQUESTS} sequential requests):")
-    for name, count in counts.items():
-        print(f"  state in {name:8} {count:12,.0f}")
-    if "Redis" in counts:
-        print(f"  Redis / memory: {counts['Redis'] / counts['memory']:.2f}")
+                counts["Redis"], _ = distinct_per_request({"REDIS_URL": redis[1], "REDIS_KEY_PREFIX": "callgrind:"},
+                                                          workdir)
+        core = core_per_answer(workdir)
+    print("\n".join(distinct_report(counts, core, ceiling)))
     return 0
 
 
@@ -180,4 +241,7 @@ if __name__ == "__main__":
     if not shutil.which("valgrind"):
         print("valgrind is not installed (apt-get install valgrind)")
         sys.exit(1)
+    if sys.argv[1:] == ["--core-worker"]:
+        core_worker()
+        sys.exit(0)
     sys.exit(distinct_main() if sys.argv[1:] == ["--distinct"] else main())

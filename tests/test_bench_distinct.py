@@ -41,7 +41,8 @@ def test_targets_are_judged_from_the_medians() -> None:
         results[("ceiling", connections)] = [measured(run(9_000, 1, 3, 0, 90_000, 100))] * 3
         results[(distinct.MEMORY, connections)] = [measured(run(1_300, 9, 20, 0, 13_000, 700))] * 3
         results[(distinct.REDIS, connections)] = [measured(run(1_000, 12, 30, 0, 10_000, 900), 40, 0, 500)] * 3
-    text = distinct.table(results, 400.0, "wrk", distinct.Placement((), (), 1, "unpinned"))
+    text = distinct.table(results, [390.0, 400.0, 430.0], "wrk", distinct.Placement((), (), 1, "unpinned"))
+    assert "before each round: 390, 400, 430 µs (median 400 µs)" in text
     assert ("| Redis | `/slack/commands`, distinct | 16 | 1,000 | 12.0 ms | 30.0 ms | 900 µs | 500 µs | 40 µs | 0 | 0 |"
             in text)
     assert "| 700 µs ≤ 700 µs? | met |" in text
@@ -62,6 +63,12 @@ def test_latency_totals_are_read_from_the_servers_own_exposition() -> None:
     metrics.answer("slack", 0.5, False, True, "none")
     body, _ = metrics.exposition(None)
     assert distinct.latency_totals(body.decode()) == (0.75, 2)
+
+
+def test_the_reference_runs_in_its_own_process_on_the_servers_cpu() -> None:
+    where = distinct.Placement(("nice", "-n", "0"), (), 1, "test")  # stands in for taskset: runs the command
+    p50 = distinct.reference_p50(where)
+    assert 0 < p50 < 1_000_000
 
 
 def test_the_in_process_reference_is_spread_over_the_questions_the_runs_send() -> None:
