@@ -68,6 +68,21 @@ def test_links_only_http_and_escaped() -> None:
     assert "spaced" not in line
 
 
+def test_links_with_any_white_space_are_dropped() -> None:
+    links = {"tab": "https://x\ty", "em space": "https://x\u2003y", "nbsp": "https://x\u00a0y",
+             "fine": "https://undocs.org/A/RES/70/1"}
+    line = next(t for t in all_texts(render_answer(answer("t", links=links)).blocks) if t.startswith("Links:"))
+    assert line == "Links: <https://undocs.org/A/RES/70/1|fine>"
+
+
+def test_the_notification_text_is_the_first_section_short_or_long() -> None:
+    short = render_answer(answer("a < b & c"))
+    assert short.text == "a &lt; b &amp; c" == short.blocks[0]["text"]["text"]
+    long = render_answer(answer(("Trafficking & <exploitation> " * 200 + "\n\n") * 3))
+    assert long.text == long.blocks[0]["text"]["text"]
+    assert len(long.text) <= SECTION_LIMIT < len(long.text) + len(long.blocks[1]["text"]["text"])
+
+
 def test_related_and_not_found() -> None:
     ans = Answer("q", False, "none", "Not in this resolution.", related=("<b>OP1</b>",))
     texts = all_texts(render_answer(ans).blocks)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.model import Answer, Citation
 
 QUOTE_LIMIT = 600
+_SPACE = re.compile(r"\s")  # what str.isspace() calls white space, as one scan
 
 
 def top_quote(answer: Answer, limit: int = QUOTE_LIMIT) -> tuple[Citation, str] | None:
@@ -20,4 +23,4 @@ def top_quote(answer: Answer, limit: int = QUOTE_LIMIT) -> tuple[Citation, str] 
 
 def is_web_url(url: str) -> bool:
     """Only http(s) addresses without white space become links."""
-    return url.startswith(("https://", "http://")) and not any(c.isspace() for c in url)
+    return url.startswith(("https://", "http://")) and _SPACE.search(url) is None

@@ -49,6 +49,9 @@ def text_sections(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     """Plain text cut into escaped pieces of at most ``limit`` characters each."""
     if not text.strip():
         return []
+    escaped = escape(text)
+    if len(escaped) <= limit:  # most answers: one piece, escaped once
+        return [escaped]
     return [escape(piece) for piece in split_text(text, limit, _escaped_len)]
 
 
@@ -110,22 +113,24 @@ def _limit_blocks(blocks: list[Block]) -> list[Block]:
     return [*blocks[:MAX_BLOCKS - 1], _context("… (answer shortened to fit one Slack message)")]
 
 
-def _fallback(text: str) -> str:
-    """The escaped notification text, at most FALLBACK_LIMIT characters."""
-    pieces = text_sections(text, FALLBACK_LIMIT)
-    return pieces[0] if pieces else "…"
+def _fallback(text: str, sections: list[str] | None = None) -> str:
+    """The escaped notification text, at most FALLBACK_LIMIT characters (``sections``: text's, if cut alike)."""
+    if sections is None or SECTION_LIMIT != FALLBACK_LIMIT:
+        sections = text_sections(text, FALLBACK_LIMIT)
+    return sections[0] if sections else "…"
 
 
 def render_answer(answer: Answer) -> SlackMessage:
     """Render an Answer as Slack fallback text and Block Kit blocks."""
-    blocks = [_section(piece) for piece in text_sections(answer.text)]
+    sections = text_sections(answer.text)
+    blocks = [_section(piece) for piece in sections]
     item_text = "\n".join(_item_lines(answer.items))
     blocks += [_section(piece) for piece in text_sections(item_text)]
     quote = _quote(answer)
     if quote:
         blocks += [_section(piece) for piece in _cap(quote)]
     blocks += [_context(line) for line in _footer(answer)]
-    return SlackMessage(text=_fallback(answer.text), blocks=_limit_blocks(blocks))
+    return SlackMessage(text=_fallback(answer.text, sections), blocks=_limit_blocks(blocks))
 
 
 def render_usage(answer: Answer, help_text: str, examples: Iterable[str]) -> SlackMessage:
