@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,9 @@ from webhook import (  # noqa: E402
 )
 
 from bot.channels.security import slack_signature  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.core import Core
 
 CONNECTIONS = (16, 64)
 DURATION = 10
@@ -233,18 +237,23 @@ def spread(questions: list[str], count: int) -> list[str]:
     return questions[::step][:count]
 
 
+def unmemoised_core() -> Core:
+    """The core as `resbot serve` loads it, but memoising nothing: every answer is computed."""
+    from bot.config import Config, load_config
+    from bot.core import Core
+
+    base = load_config(environ={})
+    data = {**dict(base.data), "answer": {**dict(base.section("answer")), "cache_size": 0}}
+    return Core(Config(data=data, root=base.root, environ={}))
+
+
 def inprocess_p50(count: int = INPROCESS_QUESTIONS) -> float:
     """Median microseconds the core takes per distinct question, in this process, nothing memoised.
 
     The questions are spread over the whole supply the runs draw from: its first questions are the
     shortest wordings (no opener, no closer), which the core answers about 13% faster.
     """
-    from bot.config import Config, load_config
-    from bot.core import Core
-
-    base = load_config(environ={})
-    data = {**dict(base.data), "answer": {**dict(base.section("answer")), "cache_size": 0}}
-    core = Core(Config(data=data, root=base.root, environ={}))
+    core = unmemoised_core()
     supply = distinct_questions(supply_size())
     questions = spread(supply[WARMUP_QUESTIONS:], count)
     for question in supply[:200]:

@@ -87,7 +87,6 @@ def per_request(client: httpx.Client, pid: int, route: Route, workdir: Path) -> 
 
 
 DISTINCT_REQUESTS = 200
-TARGET_SERVER_TIME = 1.5  # as in benchmarks/distinct.py, here in instructions
 
 
 def distinct_questions_sent() -> list[str]:
@@ -99,12 +98,9 @@ def distinct_questions_sent() -> list[str]:
 
 def core_worker() -> None:
     """Run under callgrind by ``core_per_answer``: the core alone answers the counted questions."""
-    from bot.config import Config, load_config
-    from bot.core import Core
+    from distinct import unmemoised_core
 
-    base = load_config(environ={})
-    data = {**dict(base.data), "answer": {**dict(base.section("answer")), "cache_size": 0}}
-    core = Core(Config(data=data, root=base.root, environ={}))
+    core = unmemoised_core()
     questions = distinct_questions_sent()
     for question in questions[:WARMUP]:
         core.answer(question)
@@ -175,6 +171,8 @@ def distinct_per_request(extra_env: dict[str, str], workdir: Path) -> tuple[floa
 
 def distinct_report(counts: dict[str, float], core: float, ceiling: float) -> list[str]:
     """The counts, the web path's share and the server-time target judged in instructions."""
+    from distinct import TARGET_SERVER_TIME
+
     lines = [f"Instructions per distinct-question slash command (callgrind, {DISTINCT_REQUESTS} sequential requests):"]
     lines += [f"  state in {name:8} {count:12,.0f}" for name, count in counts.items()]
     if "Redis" in counts:
