@@ -131,6 +131,7 @@ def cmd_show(core: Core, args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_eval(core: Core, args: argparse.Namespace, out: TextIO) -> int:
     """Print the evaluation table."""
+    from bot.courtesy_eval import format_courtesy_table, run_courtesy
     from bot.evaluate import format_table, run_all
     from bot.shape_eval import format_shape_table, run_shapes
 
@@ -140,6 +141,12 @@ def cmd_eval(core: Core, args: argparse.Namespace, out: TextIO) -> int:
     out.write("\nBy question shape (share answered right):\n" + format_shape_table(shapes) + "\n")
     if args.verbose and shapes:
         out.write("\nshapes dev failures:\n" + "\n".join(f"  {f}" for f in shapes[0].failures) + "\n")
+    courtesy = run_courtesy(core)
+    if courtesy:
+        out.write("\nAsked with a greeting or thanks (same answer as the bare question):\n"
+                  + format_courtesy_table(courtesy) + "\n")
+        if args.verbose:
+            out.write("\ncourtesy dev changes:\n" + "\n".join(f"  {f}" for f in courtesy[0].changed[:50]) + "\n")
     for report in reports:
         # The held-out set is measured, never tuned on, so its failures stay hidden unless asked for by name.
         shown = args.show_heldout if report.name.endswith("held-out") else args.verbose

@@ -156,6 +156,7 @@ class Core:
         self._memo_size = int(a.get("cache_size", 4096))
         self._quick_chars = int(a.get("quick_chars", 300))
         self._recent_leans = functools.lru_cache(maxsize=256)(self._leans_on_context_uncached)
+        self._recent_asked = functools.lru_cache(maxsize=256)(self._asked_uncached)
         self._memo_lock = threading.Lock()
         self._compute_lock = threading.Lock()
         self.structure = derived.structure
@@ -184,6 +185,10 @@ class Core:
             return self._invalid(text, "empty", 0)
         if len(text) > self.limits.max_question_chars:
             return self._invalid(text[:200], "too_long", len(text))
+        stripped = self.templates.courtesy.separate(text)
+        if stripped.only_courtesy:
+            return self._courtesy_reply(text, stripped.thanked)
+        text = stripped.question
         if context is not None:
             with self._compute_lock:
                 answer = self._follow_up(text, context.last)
@@ -202,7 +207,7 @@ class Core:
 
     def may_follow_up(self, question: str) -> bool:
         """False when ``question`` is answered the same in any conversation, so its context need not be read."""
-        text = clean_text(question[: self.limits.max_question_chars + 1])
+        text = self._asked(question)
         with self._memo_lock:
             hit = self._memo.get(text)
         if hit is not None:
@@ -212,12 +217,30 @@ class Core:
 
     def ready_answer(self, question: str, context: Context | None = None) -> Answer | None:
         """The answer if it is already memoised (no work done), else None: lets async callers stay inline."""
-        text = clean_text(question[: self.limits.max_question_chars + 1])
+        text = self._asked(question)
         with self._memo_lock:
             hit = self._memo.get(text)
         if hit is None or (context is not None and hit[1]):
             return None
         return hit[0]
+
+    def _asked(self, question: str) -> str:
+        """What ``answer`` answers for ``question``: cleaned, without greetings and thanks (its memo key).
+
+        Asked twice of each web request (may it follow up? is it memoised?), so the last few are kept.
+        """
+        return self._recent_asked(question[: self.limits.max_question_chars + 1])
+
+    def _asked_uncached(self, question: str) -> str:
+        return self.templates.courtesy.separate(clean_text(question)).question
+
+    def _courtesy_reply(self, text: str, thanks: bool) -> Answer:
+        """A greeting or thanks with no question in it, answered in kind, with example questions."""
+        meta = self.document.meta
+        ex = [*self.examples(), "", ""]
+        message = self.templates.messages["thanks" if thanks else "greeting"].format(
+            title=meta.title, committee=meta.committee, date=meta.date, example1=ex[0], example2=ex[1])
+        return Answer(question=text, found=False, kind="courtesy", text=message)
 
     def _memoised(self, text: str) -> Answer:
         """The context-free answer to a cleaned question, computed once per process (LRU-bounded)."""

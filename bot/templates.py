@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.courtesy import Courtesy
 from retrieval.yamltext import load_yaml
 
 
@@ -46,6 +47,7 @@ class Templates:
     symbol_nouns: frozenset[str] = frozenset()
     generic_heads: frozenset[str] = frozenset()
     request_phrases: re.Pattern[str] | None = None  # "could you tell me ...": the question starts there
+    courtesy: Courtesy = field(default_factory=Courtesy)  # "Hi, ... thanks!" around a question
 
     def kind_of(self, question: str) -> str:
         """The first kind whose pattern matches the question."""
@@ -102,6 +104,7 @@ def parse_templates(data: dict[str, Any]) -> Templates:
         symbol_nouns=frozenset(str(w).lower() for w in data.get("symbol_nouns") or ()),
         generic_heads=frozenset(str(w).lower() for w in data.get("generic_heads") or ()),
         request_phrases=_phrases(data.get("request_phrases") or (), "request_phrases"),
+        courtesy=Courtesy.from_data(data.get("courtesy")),
     )
 
 

@@ -81,7 +81,7 @@ class QuestionLog:
 
     def answered(self, channel: str, answer: Answer, user: str | int | None = None) -> bool:
         """Log ``answer`` if it says the resolution does not answer a usable question; True if written."""
-        if answer.found or not answer.usable:
+        if answer.found or not answer.usable or answer.kind == "courtesy":  # "hi", "thanks": nothing was asked
             return False
         return self._append(NOT_FOUND, channel, answer.kind, answer.question, user)
 

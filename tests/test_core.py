@@ -253,3 +253,35 @@ def test_asking_parts_split_sentences_and_request_phrases(core: Core) -> None:
     assert core._asking_parts("My students ask, could you tell me when World Day is") == [
         "could you tell me when World Day is"]
     assert core._asking_parts("could you tell me when World Day is") == []  # the phrase opens it: nothing to cut
+
+
+@pytest.mark.parametrize("polite", [
+    "Quick question: when is World Day?", "Hey, when is World Day?", "when is World Day? cheers",
+    "Hello! when is World Day thanks", "Sorry to ask, when is World Day??",
+])
+def test_a_polite_question_is_answered_as_the_bare_one(core: Core, polite: str) -> None:
+    bare = core.answer("when is World Day?")
+    answer = core.answer(polite)
+    assert answer.found and answer.citations[0].id == bare.citations[0].id == "OP5"
+    assert answer.text == bare.text
+
+
+def test_greetings_and_thanks_alone_are_answered_in_kind(core: Core) -> None:
+    hello, thanks = core.answer("hi!"), core.answer("Thanks, that helps")
+    assert hello.kind == thanks.kind == "courtesy"
+    assert hello.text.startswith("Hello!") and core.examples()[0] in hello.text
+    assert thanks.text.startswith("You're welcome")
+    assert not hello.found and hello.usable  # not a question, and no input error either
+
+
+def test_the_memo_and_follow_up_test_see_the_question_without_its_courtesy(core: Core) -> None:
+    core.answer("who coordinates ICAT?")
+    assert core.ready_answer("Hi, who coordinates ICAT? thanks") is core.ready_answer("who coordinates ICAT?")
+    assert core.may_follow_up("when was it held? thanks") == core.may_follow_up("when was it held?") is True
+
+
+def test_a_polite_follow_up_uses_the_conversation(core: Core) -> None:
+    first = core.answer("what is the Doha Declaration?")
+    polite = core.answer("thanks! when was it adopted?", Context.after(first))
+    bare = core.answer("when was it adopted?", Context.after(first))
+    assert polite.citations[0].id == bare.citations[0].id
