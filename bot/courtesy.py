@@ -18,6 +18,15 @@ _END_OF_WORD = r"(?=[\s,;:.!?\-–—]|$)"
 _TRAILING = " \t\n,;:.!?-–—"  # what may stand between the question, its closers and the end
 
 
+_FINAL_MARKS = re.compile(r"[\s?!.]*\?[\s?!.]*$")
+
+
+def _one_question_mark(text: str) -> str:
+    """``text`` ending in one "?" where it ended in several marks with one among them ("do ??", "do?!")."""
+    m = _FINAL_MARKS.search(text)
+    return text[: m.start()] + "?" if m is not None and m.start() > 0 else text
+
+
 @dataclass(frozen=True, slots=True)
 class Stripped:
     """The question without its courtesy, and what was around it."""
@@ -69,7 +78,7 @@ class Courtesy:
                                                                                "closers")))
 
     def separate(self, text: str) -> Stripped:
-        """``text`` without the greeting before it and the thanks after it (a final "?" is kept)."""
+        """``text`` without the greeting before it and the thanks after it; final marks with a "?" become one "?"."""
         greeted = thanked = False
         if self._opening is not None and (m := self._opening.match(text)) is not None:
             greeted = True
@@ -81,7 +90,7 @@ class Courtesy:
             if "?" in text[len(head):] and head and not head.endswith("?"):  # "... World Day cheers??"
                 head += "?"
             text, thanked = head, True
-        return Stripped(text.strip(), greeted, thanked)
+        return Stripped(_one_question_mark(text.strip()), greeted, thanked)
 
     def _closers_end(self, text: str) -> int:
         """How many characters from the end hold closers (and the marks among them); 0 when none."""

@@ -186,7 +186,8 @@ def test_too_long_question_is_cleaned_in_the_echo(core: Core) -> None:
 def test_answers_from_many_threads_match_sequential_answers(core: Core) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    questions = [f"when is World Day{'!' * n}" for n in range(1, 25)] + ["who coordinates ICAT" + "?" * n
+    icat = "who coordinates ICAT"
+    questions = [f"when is World Day{'!' * n}" for n in range(1, 25)] + [f"{icat[:n].upper()}{icat[n:]}?"
                                                                          for n in range(2, 10)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         parallel = list(pool.map(core.answer, questions))

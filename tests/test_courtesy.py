@@ -25,6 +25,8 @@ def courtesy(core: Core) -> Courtesy:
     ("show the full paragraph please", "show the full paragraph"),
     ("when is world day :)", "when is world day"),
     ("what does it say about labour? thanks in advance", "what does it say about labour?"),
+    ("Please tell me: what should the private sector do??", "what should the private sector do?"),
+    ("war and conflict zones ?", "war and conflict zones?"),
 ])
 def test_greetings_openers_and_thanks_are_stripped(courtesy: Courtesy, message: str, question: str) -> None:
     assert courtesy.separate(message).question == question
@@ -65,4 +67,5 @@ _PIECES = [" ", ",", ";", ":", ".", "!", "?", "-", "—", "x", "World Day", "hi"
 def test_any_message_is_separated_without_growing(courtesy: Courtesy, message: str) -> None:
     result = courtesy.separate(message)
     assert len(result.question) <= len(message.strip()) + 1  # at most a "?" is put back
-    assert result.question == message.strip() or result.greeted or result.thanked
+    if not (result.greeted or result.thanked):  # without courtesy only the final marks may change
+        assert result.question in (message.strip(), message.strip().rstrip(" \t\n?!.") + "?")

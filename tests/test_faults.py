@@ -180,15 +180,18 @@ async def test_slack_post_message_gives_up_after_the_bound_then_slack_retry_answ
         assert len(st.slack.calls_of("chat.postMessage")) == 1
 
 
-_FRESH = itertools.count(5)
+_FRESH = itertools.count(1_001)
 
 
 def fresh_question() -> str:
-    """"when is World Day", spelled so that no earlier test has memoised it ("?????", "??????", ...).
+    """"when is World Day?", capitalised so that no earlier test has memoised it ("WHen is world day?", ...).
 
     A memoised answer is returned inline, so only a fresh question exercises the response_url path.
+    The memo keeps a question's case (final question marks, by contrast, are folded into one).
     """
-    return "when is World Day" + "?" * next(_FRESH)
+    n = next(_FRESH)
+    letters = iter(range(64))
+    return "".join(ch.upper() if ch.isalpha() and n >> next(letters) & 1 else ch for ch in "when is world day") + "?"
 
 
 def slash(question: str, response_url: str) -> bytes:
