@@ -4,7 +4,9 @@ Two servers run side by side, one keeping state in memory and one on Redis (a pr
 ``redis-server`` without persistence, pinned beside the load generator), both pinned to the first
 CPU when ``taskset`` and two CPUs allow. wrk sends signed slash commands whose questions come from
 benchmarks/traffic.py: the evaluation questions, varied so none repeats within a run (and runs on
-one server never share a question, so the core's memo never answers). Requests spread over 500
+one server never share a question). The core answers a question without its greeting and thanks, so
+the wordings of one question are one question to its memo: the servers run with the memo off
+(``answer.cache_size: 0``, a copy of config.yaml), and every request is computed. Requests spread over 500
 users in 50 channels, so each answer is stored as that conversation's context. Runs are interleaved
 (the ceiling, /healthz on the memory server, then each server's distinct-question run), REPEATS
 times at each connection count; figures are medians. The in-process reference (the core's p50 per
@@ -231,10 +233,9 @@ def supply_size() -> int:
     return WARMUP_QUESTIONS + REPEATS * len(CONNECTIONS) * PER_RUN
 
 
-def spread(questions: list[str], count: int) -> list[str]:
-    """``count`` questions taken evenly across ``questions`` (all of them when there are fewer)."""
-    step = max(1, len(questions) // count)
-    return questions[::step][:count]
+def reference_questions(supply: list[str], count: int) -> list[str]:
+    """The first ``count`` questions of the first run: the supply after its warm-up questions."""
+    return supply[WARMUP_QUESTIONS: WARMUP_QUESTIONS + count]
 
 
 def unmemoised_core() -> Core:
@@ -250,12 +251,14 @@ def unmemoised_core() -> Core:
 def inprocess_p50(count: int = INPROCESS_QUESTIONS) -> float:
     """Median microseconds the core takes per distinct question, in this process, nothing memoised.
 
-    The questions are spread over the whole supply the runs draw from: its first questions are the
-    shortest wordings (no opener, no closer), which the core answers about 13% faster.
+    The questions are the first run's, in the order it sends them. The core answers every wording of
+    a question as the bare question (bot/courtesy.py), and a question comes back only after every
+    other one has been asked, so its caches of recent analyses (256 entries) never answer here, as
+    they never answer in the runs; questions picked across the supply would repeat within 256.
     """
     core = unmemoised_core()
     supply = distinct_questions(supply_size())
-    questions = spread(supply[WARMUP_QUESTIONS:], count)
+    questions = reference_questions(supply, count)
     for question in supply[:200]:
         core.answer(question)
     samples = []
@@ -264,6 +267,17 @@ def inprocess_p50(count: int = INPROCESS_QUESTIONS) -> float:
         core.answer(question)
         samples.append((time.perf_counter() - start) * 1e6)
     return statistics.median(samples)
+
+
+def unmemoised_config(workdir: Path) -> Path:
+    """A copy of config.yaml with the answer memo off, written to ``workdir`` (content is found from there)."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data.setdefault("answer", {})["cache_size"] = 0
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def reference_p50(where: Placement) -> float:
@@ -420,10 +434,11 @@ def main() -> str:
         workdir = Path(tmp)
         redis = stack.enter_context(private_redis(where, workdir))
         servers: dict[str, tuple[int, int]] = {}
-        proc, port = stack.enter_context(serving(workdir / "memory.log", where.server))
+        unmemoised = {"RESBOT_CONFIG": str(unmemoised_config(workdir))}
+        proc, port = stack.enter_context(serving(workdir / "memory.log", where.server, unmemoised))
         servers[MEMORY] = (proc.pid, port)
         if redis is not None:
-            env = {"REDIS_URL": redis[1], "REDIS_KEY_PREFIX": "bench:"}
+            env = {**unmemoised, "REDIS_URL": redis[1], "REDIS_KEY_PREFIX": "bench:"}
             proc, port = stack.enter_context(serving(workdir / "redis.log", where.server, env))
             servers[REDIS] = (proc.pid, port)
         results, references = measure(servers, redis[0].pid if redis else None, where, workdir, name)

@@ -207,7 +207,7 @@ class Core:
 
     def may_follow_up(self, question: str) -> bool:
         """False when ``question`` is answered the same in any conversation, so its context need not be read."""
-        text = self._asked(question)
+        text = self.asked(question)
         with self._memo_lock:
             hit = self._memo.get(text)
         if hit is not None:
@@ -217,14 +217,14 @@ class Core:
 
     def ready_answer(self, question: str, context: Context | None = None) -> Answer | None:
         """The answer if it is already memoised (no work done), else None: lets async callers stay inline."""
-        text = self._asked(question)
+        text = self.asked(question)
         with self._memo_lock:
             hit = self._memo.get(text)
         if hit is None or (context is not None and hit[1]):
             return None
         return hit[0]
 
-    def _asked(self, question: str) -> str:
+    def asked(self, question: str) -> str:
         """What ``answer`` answers for ``question``: cleaned, without greetings and thanks (its memo key).
 
         Asked twice of each web request (may it follow up? is it memoised?), so the last few are kept.

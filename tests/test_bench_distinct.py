@@ -65,16 +65,28 @@ def test_latency_totals_are_read_from_the_servers_own_exposition() -> None:
     assert distinct.latency_totals(body.decode()) == (0.75, 2)
 
 
+def test_the_servers_config_is_the_projects_with_the_memo_off(tmp_path: Path) -> None:
+    from bot.config import load_config
+
+    config = load_config(distinct.unmemoised_config(tmp_path), environ={})
+    project = load_config(environ={})
+    assert config.get("answer", "cache_size") == 0
+    assert config.path("resolution") == project.path("resolution")  # content found from the copy
+    assert {k: v for k, v in config.section("retrieval").items()} == dict(project.section("retrieval"))
+
+
 def test_the_reference_runs_in_its_own_process_on_the_servers_cpu() -> None:
     where = distinct.Placement(("nice", "-n", "0"), (), 1, "test")  # stands in for taskset: runs the command
     p50 = distinct.reference_p50(where)
     assert 0 < p50 < 1_000_000
 
 
-def test_the_in_process_reference_is_spread_over_the_questions_the_runs_send() -> None:
-    questions = [f"q{i}" for i in range(10)]
-    assert distinct.spread(questions, 5) == ["q0", "q2", "q4", "q6", "q8"]
-    assert distinct.spread(questions, 20) == questions
+def test_the_in_process_reference_asks_the_first_runs_questions_in_order(core: Core) -> None:
+    supply = distinct.distinct_questions(distinct.WARMUP_QUESTIONS + 3_000)
+    questions = distinct.reference_questions(supply, 2_000)
+    assert questions == supply[distinct.WARMUP_QUESTIONS: distinct.WARMUP_QUESTIONS + 2_000]
+    asked = [core.asked(q) for q in questions]
+    assert all(asked[i] not in asked[max(0, i - 256): i] for i in range(len(asked)))  # no recent repeat
     assert distinct.supply_size() == distinct.WARMUP_QUESTIONS + distinct.REPEATS * len(distinct.CONNECTIONS) * \
         distinct.PER_RUN
 
