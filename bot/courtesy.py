@@ -18,13 +18,10 @@ _END_OF_WORD = r"(?=[\s,;:.!?\-–—]|$)"
 _TRAILING = " \t\n,;:.!?-–—"  # what may stand between the question, its closers and the end
 
 
-_FINAL_MARKS = re.compile(r"[\s?!.]*\?[\s?!.]*$")
-
-
 def _one_question_mark(text: str) -> str:
     """``text`` ending in one "?" where it ended in several marks with one among them ("do ??", "do?!")."""
-    m = _FINAL_MARKS.search(text)
-    return text[: m.start()] + "?" if m is not None and m.start() > 0 else text
+    head = text.rstrip(" \t\n?!.")
+    return head + "?" if head and "?" in text[len(head):] else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +51,12 @@ class Courtesy:
 
     def __init__(self, greetings: Iterable[str] = (), names: Iterable[str] = (), openers: Iterable[str] = (),
                  closers: Iterable[str] = ()) -> None:
+        greetings, openers, closers = tuple(greetings), tuple(openers), tuple(closers)
         greeting, name, opener, closer = (_alternatives(greetings), _alternatives(names),
                                           _alternatives(openers), _alternatives(closers))
+        # Most messages start and end with none of these words: a set look-up spares them the patterns.
+        self._first_words = frozenset(p.split()[0].lower() for p in (*greetings, *openers) if p.split())
+        self._last_words = frozenset(p.split()[-1].lower() for p in closers if p.split())
         parts = []
         if greeting:  # "hi", "hello there", "hey bot,": a space is separation enough
             addressed = rf"(?:\s+(?:{name}))?" if name else ""
@@ -80,11 +81,16 @@ class Courtesy:
     def separate(self, text: str) -> Stripped:
         """``text`` without the greeting before it and the thanks after it; final marks with a "?" become one "?"."""
         greeted = thanked = False
-        if self._opening is not None and (m := self._opening.match(text)) is not None:
+        words = text.split(maxsplit=1)
+        if not words:
+            return Stripped(text.strip())
+        opens = words[0].rstrip(_TRAILING).lower() in self._first_words
+        if opens and self._opening is not None and (m := self._opening.match(text)) is not None:
             greeted = True
             thanked = self._thanks is not None and self._thanks.search(m.group()) is not None  # "thanks! and ..."
             text = text[m.end():]
-        closed = self._closers_end(text)
+        last = text.rstrip(_TRAILING).rsplit(maxsplit=1)
+        closed = self._closers_end(text) if last and last[-1].lower() in self._last_words else 0
         if closed:
             head = text[: len(text) - closed].rstrip()
             if "?" in text[len(head):] and head and not head.endswith("?"):  # "... World Day cheers??"
