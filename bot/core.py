@@ -236,11 +236,16 @@ class Core:
 
     def _courtesy_reply(self, text: str, thanks: bool) -> Answer:
         """A greeting or thanks with no question in it, answered in kind, with example questions."""
+        return Answer(question=text, found=False, kind="courtesy",
+                      text=self._introduction("thanks" if thanks else "greeting"))
+
+    def _introduction(self, message: str) -> str:
+        """A message naming the resolution and two example questions (not_found, greeting, thanks)."""
         meta = self.document.meta
         ex = [*self.examples(), "", ""]
-        message = self.templates.messages["thanks" if thanks else "greeting"].format(
-            title=meta.title, committee=meta.committee, date=meta.date, example1=ex[0], example2=ex[1])
-        return Answer(question=text, found=False, kind="courtesy", text=message)
+        template = self.templates.messages.get(message) or self.templates.messages["not_found"]
+        return template.format(title=meta.title, committee=meta.committee, date=meta.date,
+                               example1=ex[0], example2=ex[1])
 
     def _memoised(self, text: str) -> Answer:
         """The context-free answer to a cleaned question, computed once per process (LRU-bounded)."""
@@ -482,11 +487,7 @@ class Core:
         return quote(chunk.text, segs, 0, self.limits.quote_chars)
 
     def _not_found(self, text: str, kind: str) -> Answer:
-        meta = self.document.meta
-        ex = [*self.examples(), "", ""]
-        message = self.templates.messages["not_found"].format(
-            title=meta.title, committee=meta.committee, date=meta.date, example1=ex[0], example2=ex[1])
-        return Answer(question=text, found=False, kind=kind, text=message)
+        return Answer(question=text, found=False, kind=kind, text=self._introduction("not_found"))
 
     def _lookup(self, text: str, ref: Ref, gist: bool = True) -> Answer:
         """A paragraph or footnote by its number; ``gist``: the headline quotes what it says on the question."""
