@@ -127,8 +127,9 @@ def core_per_answer(workdir: Path) -> float:
     return counted_instructions(max(dumps, key=lambda p: p.stat().st_mtime)) / DISTINCT_REQUESTS
 
 
-def distinct_per_request(extra_env: dict[str, str], workdir: Path) -> tuple[float, float]:
-    """Instructions per slash command when every request asks a different question, and per /healthz."""
+def distinct_per_request(extra_env: dict[str, str], workdir: Path, ceiling: bool = False) -> tuple[float, float]:
+    """Instructions per slash command when every request asks a different question, and per /healthz
+    when ``ceiling`` (else 0)."""
     from distinct import signed_lines
 
     port = free_port()
@@ -141,7 +142,7 @@ def distinct_per_request(extra_env: dict[str, str], workdir: Path) -> tuple[floa
         try:
             wait_ready(proc, port, START_TIMEOUT)
             with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=60) as client:
-                ceiling = per_request(client, proc.pid, CEILING, workdir)
+                healthz = per_request(client, proc.pid, CEILING, workdir) if ceiling else 0.0
                 lines = [line.split("\t", 2) for line in signed_lines(questions)]
 
                 def send(ts: str, signature: str, body: str) -> None:
@@ -166,7 +167,7 @@ def distinct_per_request(extra_env: dict[str, str], workdir: Path) -> tuple[floa
             stop(proc)
     if not new:
         raise RuntimeError("callgrind wrote no dump within 60 s")
-    return counted_instructions(max(new, key=lambda p: p.stat().st_mtime)) / DISTINCT_REQUESTS, ceiling
+    return counted_instructions(max(new, key=lambda p: p.stat().st_mtime)) / DISTINCT_REQUESTS, healthz
 
 
 def distinct_report(counts: dict[str, float], core: float, ceiling: float) -> list[str]:
@@ -195,7 +196,7 @@ def distinct_main() -> int:
     counts: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="resbot-callgrind-") as tmp:
         workdir = Path(tmp)
-        counts["memory"], ceiling = distinct_per_request({}, workdir)
+        counts["memory"], ceiling = distinct_per_request({}, workdir, ceiling=True)
         with private_redis(Placement((), (), 1, "unpinned"), workdir) as redis:
             if redis is not None:
                 counts["Redis"], _ = distinct_per_request({"REDIS_URL": redis[1], "REDIS_KEY_PREFIX": "callgrind:"},

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.evaluate import load_cases
+from bot.courtesy_eval import stand_alone_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENERS = ("", "Quick question: ", "Hi, ", "Hello! ", "Hey, ", "Please tell me: ", "Question: ",
@@ -22,14 +22,9 @@ SHAPES = ("{}", "{}?", "{} ?", "{}??")
 
 
 def base_questions(content: Path = ROOT / "content") -> list[str]:
-    """Every evaluation question that stands alone (no earlier turn), each once, in file order."""
-    seen: dict[str, None] = {}
-    for path in sorted(content.glob("eval*.yaml")):
-        for case in load_cases(path):
-            question = case.question.strip().rstrip("?").strip()
-            if question and not case.context:
-                seen.setdefault(question, None)
-    return list(seen)
+    """Every evaluation question that stands alone (no earlier turn), each once, in file order, without its "?"."""
+    bare = (question.rstrip("?").strip() for question in stand_alone_questions(content))
+    return list(dict.fromkeys(question for question in bare if question))
 
 
 def variants(question: str) -> Iterator[str]:

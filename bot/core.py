@@ -156,7 +156,8 @@ class Core:
         self._memo_size = int(a.get("cache_size", 4096))
         self._quick_chars = int(a.get("quick_chars", 300))
         self._recent_leans = functools.lru_cache(maxsize=256)(self._leans_on_context_uncached)
-        self._recent_asked = functools.lru_cache(maxsize=256)(self._asked_uncached)
+        # The memo key, the follow-up test and the answer each separate a question from its courtesy.
+        self._recent_separated = functools.lru_cache(maxsize=256)(self.templates.courtesy.separate)
         self._memo_lock = threading.Lock()
         self._compute_lock = threading.Lock()
         self.structure = derived.structure
@@ -185,7 +186,7 @@ class Core:
             return self._invalid(text, "empty", 0)
         if len(text) > self.limits.max_question_chars:
             return self._invalid(text[:200], "too_long", len(text))
-        stripped = self.templates.courtesy.separate(text)
+        stripped = self._recent_separated(text)
         if stripped.only_courtesy:
             return self._courtesy_reply(text, stripped.thanked)
         text = stripped.question
@@ -225,14 +226,8 @@ class Core:
         return hit[0]
 
     def asked(self, question: str) -> str:
-        """What ``answer`` answers for ``question``: cleaned, without greetings and thanks (its memo key).
-
-        Asked twice of each web request (may it follow up? is it memoised?), so the last few are kept.
-        """
-        return self._recent_asked(question[: self.limits.max_question_chars + 1])
-
-    def _asked_uncached(self, question: str) -> str:
-        return self.templates.courtesy.separate(clean_text(question)).question
+        """What ``answer`` answers for ``question``: cleaned, without greetings and thanks (its memo key)."""
+        return self._recent_separated(clean_text(question[: self.limits.max_question_chars + 1])).question
 
     def _courtesy_reply(self, text: str, thanks: bool) -> Answer:
         """A greeting or thanks with no question in it, answered in kind, with example questions."""

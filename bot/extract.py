@@ -11,8 +11,7 @@ from retrieval.nlp import Analyzer, Entity
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+")
 MIN_SEGMENT = 60
 HEADLINE_CLAUSE_CHARS = 200  # longest single clause quoted in a headline
-HEADLINE_SPAN_CHARS = 280  # ...or the clauses between the question's matched terms, when this short
-HEADLINE_NEXT_CHARS = 320  # ...and the clause after them, when all together are this short
+HEADLINE_SPAN_CHARS = 280  # ...or the clauses between the question's matched terms (and the next), when this short
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,10 +187,6 @@ class TypedAnswers:
             return asked.noun_terms <= thing.terms
         return asked.kind.name in thing.kinds
 
-    def names(self, asked: Asked, chunk_id: str, clause: tuple[int, int], weights: Mapping[str, float]) -> list[str]:
-        """Names of the things of the asked kind in a chunk (see ``found``), once each."""
-        return list(dict.fromkeys(t.name for t in self.found(asked, chunk_id, clause, weights)))
-
     def found(self, asked: Asked, chunk_id: str, clause: tuple[int, int], weights: Mapping[str, float]) -> list[Thing]:
         """The things of the asked kind in a chunk, the one nearest the best clause first.
 
