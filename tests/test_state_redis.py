@@ -266,3 +266,30 @@ async def test_a_context_this_process_wrote_is_reused_unless_another_replica_cha
     seen = await a.get("k")
     assert seen == theirs and seen is not theirs  # changed elsewhere: read from Redis
     assert await a.get("k") is seen
+
+
+async def test_sequential_commands_reuse_one_connection_and_a_timed_out_one_is_never_reused(
+        private_redis: RedisProcess) -> None:
+    import redis.asyncio
+
+    state = open_state(redis_config(private_redis.url, "c:", timeout_seconds=0.5))
+    assert isinstance(state, RedisState)
+    contexts = state.contexts("contexts", 60)
+    watcher = redis.asyncio.Redis.from_url(private_redis.url)
+    try:
+        before = int((await watcher.info("stats"))["total_connections_received"])
+        for n in range(50):
+            await contexts.put(f"k{n}", Context(last=plain_answer(f"q{n}", "a")))
+            assert await contexts.get(f"k{n}") is not None
+        opened = int((await watcher.info("stats"))["total_connections_received"]) - before
+        assert opened == 1  # one connection served 100 commands one after another
+
+        # A reply still due when the deadline passed must not be read as the next command's reply.
+        await watcher.execute_command("CLIENT", "PAUSE", "800", "ALL")
+        assert await contexts.get("k1") is None  # timed out: no context, and Redis marked down
+        await asyncio.sleep(1.3)  # the pause is over and so is retry_seconds
+        assert await contexts.get("k2") == Context(last=plain_answer("q2", "a"))
+        assert state.up
+    finally:
+        await watcher.aclose()
+        await state.aclose()

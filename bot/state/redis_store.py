@@ -1,10 +1,11 @@
 """The Redis store: every replica pointed at one Redis shares dedupe, contexts and counters.
 
 Commands go through redis-py's asyncio connection pool: a bounded pool, a connect timeout, and one
-deadline per command. Each command borrows a connection, sends, reads the reply and returns it;
-a connection that failed, timed out or was cancelled mid-command is closed, never handed on with
-a reply still due. (redis-py's full client adds a retry layer, an awaited metrics hook and an
-asyncio.wait_for task per write; at two commands a request that was half of Redis's cost here.)
+deadline per command. Each command borrows a connection, sends and reads the reply; a connection
+whose reply was read in full is kept for the next command, and one that failed, timed out or was
+cancelled mid-command is closed and handed back, never reused with a reply still due.
+(redis-py's full client adds a retry layer, an awaited metrics hook and an asyncio.wait_for
+task per write; at two commands a request that was half of Redis's cost here.)
 
 When Redis fails, no request does: each operation falls back (dedupe answers, contexts are none,
 counters count in this process), the store is marked down for ``retry_seconds`` so requests stop
@@ -110,6 +111,7 @@ class RedisState:
         self._last_error = ""
         self._checked_at = -PROBE_SECONDS
         self._hooks: list[ErrorHook] = []
+        self._idle: list[Any] = []  # connections whose last reply was read in full, ready for the next command
 
     # -- the State protocol ------------------------------------------------------------------
 
@@ -141,6 +143,7 @@ class RedisState:
     async def aclose(self) -> None:
         """Close every pooled connection."""
         try:
+            await self._release_idle()
             await self.pool.aclose()
         except FAULTS as exc:
             log.debug("closing the Redis pool: %s", exc)
@@ -175,27 +178,52 @@ class RedisState:
         return reply
 
     async def _command(self, args: tuple[Any, ...]) -> Any:
-        """Send one command and read its reply within the deadline; a broken pooled connection is retried once.
+        """Send one command and read its reply within the deadline; a broken connection is retried once.
 
-        The retry matters after a Redis restart: pooled connections died with the old server, and
-        the first command on one fails at once, before anything reached Redis.
+        The retry matters after a Redis restart: connections died with the old server, and the
+        first command on one fails at once, before anything reached Redis.
         """
         for attempt in (1, 2):
-            connection = await self.pool.get_connection()  # type: ignore[no-untyped-call]
+            connection = await self._borrow()
             try:
                 async with asyncio.timeout(self.settings.timeout):
                     await connection.send_command(*args)
-                    return await connection.read_response()
+                    reply = await connection.read_response()
             except RedisConnectionError:
-                await connection.disconnect(nowait=True)
+                await self._discard(connection)
+                await self._release_idle()  # opened to the same server, so probably broken too
                 if attempt == 2:
                     raise
+                continue
             except BaseException:  # timeout, cancellation, a reply error: never reuse mid-command
-                await connection.disconnect(nowait=True)
+                await self._discard(connection)
                 raise
-            finally:
-                await self.pool.release(connection)
+            self._idle.append(connection)
+            return reply
         raise AssertionError("unreachable")
+
+    async def _borrow(self) -> Any:
+        """A connection this store used last, else one from the pool (which connects and checks it).
+
+        A connection goes back to ``_idle`` only after its reply was read in full, so it is clean;
+        keeping it here instead of handing it back to the pool spares each command the pool's lock
+        and bookkeeping, a fifth of a command's CPU. The pool still bounds how many exist.
+        """
+        if self._idle:
+            return self._idle.pop()
+        return await self.pool.get_connection()  # type: ignore[no-untyped-call]
+
+    async def _discard(self, connection: Any) -> None:
+        """Close ``connection`` and hand it back to the pool, which reconnects it before reuse."""
+        try:
+            await connection.disconnect(nowait=True)
+        finally:
+            await self.pool.release(connection)
+
+    async def _release_idle(self) -> None:
+        """Hand every kept connection back to the pool, which checks each one before reuse."""
+        while self._idle:
+            await self.pool.release(self._idle.pop())
 
     def _mark_down(self, exc: BaseException) -> None:
         """Skip Redis for ``retry_seconds``; log the first failure of an outage."""
