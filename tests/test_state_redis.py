@@ -225,21 +225,6 @@ def test_resbot_with_unreachable_redis_exits_with_one_line(command: str) -> None
     assert "pw" not in done.stderr.replace("***", "")
 
 
-async def test_a_full_pool_makes_requests_go_without_but_does_not_mark_redis_down(shared: tuple[str, str]) -> None:
-    state = open_state(redis_config(*shared, max_connections=1))
-    assert isinstance(state, RedisState)
-    errors: list[str] = []
-    state.observe(errors.append)
-    contexts = state.contexts("contexts", 60)
-    try:
-        results = await asyncio.gather(*(contexts.get(f"k{n}") for n in range(20)))
-        assert results == [None] * 20
-        assert state.up and (await state.check()).ok
-        assert errors and set(errors) == {"context_get"}  # some went without a connection
-    finally:
-        await state.aclose()
-
-
 def test_without_redis_the_tests_skip_except_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.fakes import redis_server
 
@@ -290,6 +275,80 @@ async def test_sequential_commands_reuse_one_connection_and_a_timed_out_one_is_n
         await asyncio.sleep(1.3)  # the pause is over and so is retry_seconds
         assert await contexts.get("k2") == Context(last=plain_answer("q2", "a"))
         assert state.up
+    finally:
+        await watcher.aclose()
+        await state.aclose()
+
+
+async def test_a_full_pool_makes_requests_go_without_but_does_not_mark_redis_down(
+        private_redis: RedisProcess) -> None:
+    import redis.asyncio
+
+    state = open_state(redis_config(private_redis.url, "p:", max_connections=1))
+    assert isinstance(state, RedisState)
+    errors: list[str] = []
+    state.observe(errors.append)
+    contexts = state.contexts("contexts", 60)
+    watcher = redis.asyncio.Redis.from_url(private_redis.url)
+    try:
+        assert await contexts.get("warm") is None  # the one connection now exists
+        await watcher.execute_command("CLIENT", "PAUSE", "400", "ALL")
+        first = asyncio.create_task(contexts.get("a"))  # holds the only connection until the pause ends
+        await asyncio.sleep(0.1)
+        assert await contexts.get("b") is None and errors == ["context_get"]  # went without, at once
+        assert await first is None
+        assert state.up and (await state.check()).ok and errors == ["context_get"]
+    finally:
+        await watcher.aclose()
+        await state.aclose()
+
+
+async def test_commands_issued_together_share_one_pipeline_and_each_gets_its_own_reply(
+        private_redis: RedisProcess) -> None:
+    import redis.asyncio
+
+    state = open_state(redis_config(private_redis.url, "b:"))
+    assert isinstance(state, RedisState)
+    contexts, counter = state.contexts("contexts", 60), state.counter("rate")
+    watcher = redis.asyncio.Redis.from_url(private_redis.url)
+    try:
+        stored = {f"k{n}": Context(last=plain_answer(f"q{n}", "a")) for n in range(200)}
+        await asyncio.gather(*(contexts.put(key, context) for key, context in stored.items()))
+        before = await watcher.info("stats")
+        read = await asyncio.gather(*(contexts.get(key) for key in stored), contexts.get("absent"),
+                                    *(counter.incr("ip", 60) for _ in range(5)))
+        after = await watcher.info("stats")
+        assert read[:200] == list(stored.values()) and read[200] is None
+        assert sorted(count for count, _ in read[201:]) == [1, 2, 3, 4, 5]
+        # 206 commands, yet a handful of socket reads on Redis's side: they came in one pipeline.
+        assert after["total_reads_processed"] - before["total_reads_processed"] <= 10
+        assert after["total_connections_received"] == before["total_connections_received"]
+    finally:
+        await watcher.aclose()
+        await state.aclose()
+
+
+async def test_an_error_reply_or_a_cancelled_request_in_a_pipeline_leaves_the_others_their_replies(
+        private_redis: RedisProcess) -> None:
+    import redis.asyncio
+
+    state = open_state(redis_config(private_redis.url, "e:"))
+    assert isinstance(state, RedisState)
+    contexts = state.contexts("contexts", 60)
+    watcher = redis.asyncio.Redis.from_url(private_redis.url)
+    try:
+        stored = {f"k{n}": Context(last=plain_answer(f"q{n}", "a")) for n in range(6)}
+        for key, context in stored.items():
+            await contexts.put(key, context)
+        await watcher.delete("e:contexts:k2")
+        await watcher.rpush("e:contexts:k2", "not a string")  # GETEX on a list is an error reply
+        tasks = [asyncio.create_task(contexts.get(key)) for key in stored]
+        await asyncio.sleep(0)  # all six are queued in one pipeline
+        tasks[4].cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(done[4], asyncio.CancelledError)
+        assert done[2] is None  # the error reply: no context, as when Redis is away
+        assert [done[n] for n in (0, 1, 3, 5)] == [stored[f"k{n}"] for n in (0, 1, 3, 5)]
     finally:
         await watcher.aclose()
         await state.aclose()
