@@ -352,3 +352,19 @@ async def test_an_error_reply_or_a_cancelled_request_in_a_pipeline_leaves_the_ot
     finally:
         await watcher.aclose()
         await state.aclose()
+
+
+async def test_closing_sends_what_is_queued_first(private_redis: RedisProcess) -> None:
+    import redis.asyncio
+
+    state = open_state(redis_config(private_redis.url, "q:"))
+    contexts = state.contexts("contexts", 60)
+    puts = [asyncio.create_task(contexts.put(f"k{n}", Context(last=plain_answer("q", "a")))) for n in range(5)]
+    await asyncio.sleep(0)  # queued, not sent yet
+    await state.aclose()
+    await asyncio.gather(*puts)
+    watcher = redis.asyncio.Redis.from_url(private_redis.url)
+    try:
+        assert await watcher.exists(*(f"q:contexts:k{n}" for n in range(5))) == 5
+    finally:
+        await watcher.aclose()

@@ -145,7 +145,9 @@ class RedisState:
         return Health("redis", not self._down, self._last_error if self._down else "")
 
     async def aclose(self) -> None:
-        """Finish the pipelines in flight (bounded by the timeout), then close every pooled connection."""
+        """Finish the pipelines queued or in flight (bounded by the timeout), then close every connection."""
+        if self._queue:
+            self._start_flushes()
         if self._flushes:
             await asyncio.wait(set(self._flushes), timeout=self.settings.timeout * 2)
         try:
