@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -253,15 +254,25 @@ async def test_a_context_this_process_wrote_is_reused_unless_another_replica_cha
     assert await a.get("k") is seen
 
 
-async def test_sequential_commands_reuse_one_connection_and_a_timed_out_one_is_never_reused(
-        private_redis: RedisProcess) -> None:
+@asynccontextmanager
+async def watched(server: RedisProcess, prefix: str, **settings: Any) -> AsyncIterator[tuple[RedisState, Any]]:
+    """A store on ``server`` and a plain client watching the same Redis; both closed afterwards."""
     import redis.asyncio
 
-    state = open_state(redis_config(private_redis.url, "c:", timeout_seconds=0.5))
+    state = open_state(redis_config(server.url, prefix, **settings))
     assert isinstance(state, RedisState)
-    contexts = state.contexts("contexts", 60)
-    watcher = redis.asyncio.Redis.from_url(private_redis.url)
+    watcher = redis.asyncio.Redis.from_url(server.url)
     try:
+        yield state, watcher
+    finally:
+        await watcher.aclose()
+        await state.aclose()
+
+
+async def test_sequential_commands_reuse_one_connection_and_a_timed_out_one_is_never_reused(
+        private_redis: RedisProcess) -> None:
+    async with watched(private_redis, "c:", timeout_seconds=0.5) as (state, watcher):
+        contexts = state.contexts("contexts", 60)
         before = int((await watcher.info("stats"))["total_connections_received"])
         for n in range(50):
             await contexts.put(f"k{n}", Context(last=plain_answer(f"q{n}", "a")))
@@ -275,22 +286,14 @@ async def test_sequential_commands_reuse_one_connection_and_a_timed_out_one_is_n
         await asyncio.sleep(1.3)  # the pause is over and so is retry_seconds
         assert await contexts.get("k2") == Context(last=plain_answer("q2", "a"))
         assert state.up
-    finally:
-        await watcher.aclose()
-        await state.aclose()
 
 
 async def test_a_full_pool_makes_requests_go_without_but_does_not_mark_redis_down(
         private_redis: RedisProcess) -> None:
-    import redis.asyncio
-
-    state = open_state(redis_config(private_redis.url, "p:", max_connections=1))
-    assert isinstance(state, RedisState)
-    errors: list[str] = []
-    state.observe(errors.append)
-    contexts = state.contexts("contexts", 60)
-    watcher = redis.asyncio.Redis.from_url(private_redis.url)
-    try:
+    async with watched(private_redis, "p:", max_connections=1) as (state, watcher):
+        errors: list[str] = []
+        state.observe(errors.append)
+        contexts = state.contexts("contexts", 60)
         assert await contexts.get("warm") is None  # the one connection now exists
         await watcher.execute_command("CLIENT", "PAUSE", "400", "ALL")
         first = asyncio.create_task(contexts.get("a"))  # holds the only connection until the pause ends
@@ -298,20 +301,12 @@ async def test_a_full_pool_makes_requests_go_without_but_does_not_mark_redis_dow
         assert await contexts.get("b") is None and errors == ["context_get"]  # went without, at once
         assert await first is None
         assert state.up and (await state.check()).ok and errors == ["context_get"]
-    finally:
-        await watcher.aclose()
-        await state.aclose()
 
 
 async def test_commands_issued_together_share_one_pipeline_and_each_gets_its_own_reply(
         private_redis: RedisProcess) -> None:
-    import redis.asyncio
-
-    state = open_state(redis_config(private_redis.url, "b:"))
-    assert isinstance(state, RedisState)
-    contexts, counter = state.contexts("contexts", 60), state.counter("rate")
-    watcher = redis.asyncio.Redis.from_url(private_redis.url)
-    try:
+    async with watched(private_redis, "b:") as (state, watcher):
+        contexts, counter = state.contexts("contexts", 60), state.counter("rate")
         stored = {f"k{n}": Context(last=plain_answer(f"q{n}", "a")) for n in range(200)}
         await asyncio.gather(*(contexts.put(key, context) for key, context in stored.items()))
         before = await watcher.info("stats")
@@ -323,20 +318,12 @@ async def test_commands_issued_together_share_one_pipeline_and_each_gets_its_own
         # 206 commands, yet a handful of socket reads on Redis's side: they came in one pipeline.
         assert after["total_reads_processed"] - before["total_reads_processed"] <= 10
         assert after["total_connections_received"] == before["total_connections_received"]
-    finally:
-        await watcher.aclose()
-        await state.aclose()
 
 
 async def test_an_error_reply_or_a_cancelled_request_in_a_pipeline_leaves_the_others_their_replies(
         private_redis: RedisProcess) -> None:
-    import redis.asyncio
-
-    state = open_state(redis_config(private_redis.url, "e:"))
-    assert isinstance(state, RedisState)
-    contexts = state.contexts("contexts", 60)
-    watcher = redis.asyncio.Redis.from_url(private_redis.url)
-    try:
+    async with watched(private_redis, "e:") as (state, watcher):
+        contexts = state.contexts("contexts", 60)
         stored = {f"k{n}": Context(last=plain_answer(f"q{n}", "a")) for n in range(6)}
         for key, context in stored.items():
             await contexts.put(key, context)
@@ -349,22 +336,13 @@ async def test_an_error_reply_or_a_cancelled_request_in_a_pipeline_leaves_the_ot
         assert isinstance(done[4], asyncio.CancelledError)
         assert done[2] is None  # the error reply: no context, as when Redis is away
         assert [done[n] for n in (0, 1, 3, 5)] == [stored[f"k{n}"] for n in (0, 1, 3, 5)]
-    finally:
-        await watcher.aclose()
-        await state.aclose()
 
 
 async def test_closing_sends_what_is_queued_first(private_redis: RedisProcess) -> None:
-    import redis.asyncio
-
-    state = open_state(redis_config(private_redis.url, "q:"))
-    contexts = state.contexts("contexts", 60)
-    puts = [asyncio.create_task(contexts.put(f"k{n}", Context(last=plain_answer("q", "a")))) for n in range(5)]
-    await asyncio.sleep(0)  # queued, not sent yet
-    await state.aclose()
-    await asyncio.gather(*puts)
-    watcher = redis.asyncio.Redis.from_url(private_redis.url)
-    try:
+    async with watched(private_redis, "q:") as (state, watcher):
+        contexts = state.contexts("contexts", 60)
+        puts = [asyncio.create_task(contexts.put(f"k{n}", Context(last=plain_answer("q", "a")))) for n in range(5)]
+        await asyncio.sleep(0)  # queued, not sent yet
+        await state.aclose()
+        await asyncio.gather(*puts)
         assert await watcher.exists(*(f"q:contexts:k{n}" for n in range(5))) == 5
-    finally:
-        await watcher.aclose()
