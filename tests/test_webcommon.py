@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -99,6 +100,64 @@ async def test_the_context_is_read_only_for_a_question_that_may_follow_up(core: 
     await answerer.ask("test", "chat-2", "what was the Bangkok meeting about?")
     when = await answerer.ask("test", "chat-2", "when was it held?")
     assert store.reads == 1 and "OP19" in when.text
+
+
+class LoggingCore(CountingCore):
+    """The real core with no memo in sight, logging each answer it computes; "boom" raises."""
+
+    def __init__(self, core: Core, events: list[str]) -> None:
+        super().__init__(core)
+        self.events = events
+
+    def ready_answer(self, text: str, context: Context | None = None) -> Answer | None:
+        return None  # every question goes to a batch, whatever other tests asked the shared core
+
+    def answer(self, text: str, context: Context | None = None) -> Answer:
+        if "boom" in text:
+            raise RuntimeError("the core failed")
+        self.events.append(f"answer {text}")
+        return super().answer(text, context)
+
+
+class LoggingContexts(MemoryContexts):
+    """The in-memory store, logging writes."""
+
+    def __init__(self, events: list[str]) -> None:
+        super().__init__()
+        self.events = events
+
+    async def put(self, key: str, context: Context) -> None:
+        self.events.append(f"put {key}")
+        await super().put(key, context)
+
+
+async def test_questions_asked_together_are_answered_back_to_back_then_recorded(core: Core) -> None:
+    events: list[str] = []
+    answerer = Answerer(LoggingCore(core, events), Metrics(), LoggingContexts(events), CountingExecutor())
+    await answerer.ask("test", "b", "what was the Bangkok meeting about?")
+    events.clear()
+    answers = await asyncio.gather(answerer.ask("test", "a", "who coordinates ICAT?"),
+                                   answerer.ask("test", "b", "when was it held?"),
+                                   answerer.ask("test", "c", "when is World Day?"))
+    assert "Office on Drugs and Crime" in answers[0].text
+    assert "OP19" in answers[1].text and "30 July" in answers[2].text
+    # The two stand-alone questions share one batch; the follow-up reads its context, then answers.
+    assert events == ["answer who coordinates ICAT?", "answer when is World Day?", "put a", "put c",
+                      "answer when was it held?", "put b"]
+
+
+async def test_a_failing_or_cancelled_question_leaves_the_rest_of_its_batch_answered(core: Core) -> None:
+    events: list[str] = []
+    answerer = Answerer(LoggingCore(core, events), Metrics(), MemoryContexts(), CountingExecutor())
+    asked = [asyncio.create_task(answerer.ask("test", None, question))
+             for question in ("when is World Day?", "boom", "who sponsors it?",
+                              "which paragraph mentions Brasilia?")]
+    await asyncio.sleep(0)  # all four are queued for the next batch
+    asked[2].cancel()
+    done = await asyncio.gather(*asked, return_exceptions=True)
+    assert "30 July" in done[0].text and "Brasilia" in done[3].text  # type: ignore[union-attr]
+    assert isinstance(done[1], RuntimeError) and isinstance(done[2], asyncio.CancelledError)
+    assert events == ["answer when is World Day?", "answer which paragraph mentions Brasilia?"]
 
 
 def test_rendered_answers_are_encoded_once_per_answer_and_variant(core: Core) -> None:

@@ -155,12 +155,12 @@ class SlackRoutes:
         response_type = "in_channel" if public else "ephemeral"
         user = form.get("user_id", "")
         key = f"slack:{form.get('team_id', '')}:{form.get('channel_id', '')}:{user}"
+        if self._answerer.is_quick(text):
+            return self._command_reply(await self._answerer.ask("slack", key, text, user), response_type)
         context = await self._answerer.context(key, text)
         ready = await self._answerer.ready("slack", key, text, context, user)
         if ready is not None:
             return self._command_reply(ready, response_type)
-        if self._answerer.is_quick(text):
-            return self._command_reply(await self._answerer.compute("slack", key, text, context, user), response_type)
         task = asyncio.ensure_future(self._answerer.compute("slack", key, text, context, user))
         done, _ = await asyncio.wait({task}, timeout=self._settings.sync_seconds)
         response_url = form.get("response_url", "")
