@@ -7,6 +7,7 @@ question and "Inter-Agency Coordination Group" in the text become the same term.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -38,7 +39,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 # Titles of instruments, events and mandates are often paraphrased in part; organisation names
 # are not (users say "UNODC"), and expanding them would bloat long lists like PP15.
+log = logging.getLogger("resbot.nlp")
 RECENT_ANALYSES = 256  # analyses kept: enough for every text one question leads to
+MAX_VOCAB = 100_000  # words spaCy may keep before the pipeline starts afresh (about 60 MB)
 EXPANDED_LABELS = frozenset({"LAW", "EVENT", "PERSON", "FUND"})
 ENTITY_LABELS = {"org": "ORG", "body": "ORG", "person": "PERSON", "place": "GPE", "instrument": "LAW",
                  "event": "EVENT", "fund": "FUND", "group": "NORP"}
@@ -144,7 +147,7 @@ def _frequency_patterns() -> list[dict[str, Any]]:
 class Analyzer:
     """Shared text analysis for documents and questions."""
 
-    def __init__(self, glossary: Glossary, normaliser: str = "stem") -> None:
+    def __init__(self, glossary: Glossary, normaliser: str = "stem", max_vocab: int = MAX_VOCAB) -> None:
         if normaliser not in ("stem", "none"):
             raise ValueError(f"unknown normaliser {normaliser!r}: use 'stem' or 'none'")
         self.glossary = glossary
@@ -156,6 +159,7 @@ class Analyzer:
         self._recent = functools.lru_cache(maxsize=RECENT_ANALYSES)(self._analyze)  # thread-safe
         self.stopwords = (frozenset(STOP_WORDS) - glossary.keep_words) | glossary.extra_stopwords
         self.nlp = self._build_pipeline()
+        self._max_vocab = max_vocab
         self._single_synonyms = self._single_word_synonyms()
         phrases = sorted(glossary.stop_phrases, key=len, reverse=True)
         self._stop_phrases = (re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.I)
@@ -225,7 +229,23 @@ class Analyzer:
         return self._recent(text, expand_names)
 
     def _analyze(self, text: str, expand_names: bool) -> Analysis:
-        doc = self.doc(text)
+        analysis = self._analysis(self.doc(text), expand_names)
+        if len(self.nlp.vocab) > self._max_vocab:
+            self._renew_pipeline()
+        return analysis
+
+    def _renew_pipeline(self) -> None:
+        """A fresh pipeline, so the words spaCy has kept from every text so far can be freed.
+
+        spaCy keeps every word it has seen (its lexeme and tokenizer cache entry, about 600 bytes),
+        so a long-running server asked about ever new words (typos, names, junk) would grow without
+        bound. An analysis keeps only strings, never spaCy objects, so nothing holds the old one.
+        Building it takes about 0.1 s, once every MAX_VOCAB new words.
+        """
+        log.info("spaCy's vocabulary reached %d words: starting it afresh", len(self.nlp.vocab))
+        self.nlp = self._build_pipeline()
+
+    def _analysis(self, doc: Doc, expand_names: bool) -> Analysis:
         terms: list[Term] = []
         entities: list[Entity] = []
         words: list[str] = []

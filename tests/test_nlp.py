@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core import Core
-from retrieval.nlp import clean_text, normalise_fully
+from retrieval.nlp import Analyzer, clean_text, normalise_fully
 
 
 def test_clean_text_strips_invisible_and_control() -> None:
@@ -69,3 +69,20 @@ def test_organs_do_not_match_organizations(core: Core) -> None:
 def test_sessions_are_dates(core: Core) -> None:
     dates = [e.text for e in core.searcher.entities("OP22") if e.label == "DATE"]
     assert dates == ["seventy-fourth session"]
+
+
+def test_new_words_never_grow_the_vocabulary_past_its_bound(core: Core) -> None:
+    glossary = core.searcher.analyzer.glossary
+    fresh = Analyzer(glossary, max_vocab=len(Analyzer(glossary).nlp.vocab) + 300)
+    known = "the Inter-Agency Coordination Group met in Bangkok on 30 July 2010; see A/71/119"
+    before = fresh.analyze(known)
+    pipelines = {id(fresh.nlp)}
+    for n in range(400):  # 1,200 words no text has used, 300 allowed
+        fresh.analyze(f"is zq{n}x or zq{n}y or zq{n}z in it?")
+        assert len(fresh.nlp.vocab) <= fresh._max_vocab + 10
+        pipelines.add(id(fresh.nlp))
+    assert len(pipelines) > 1  # it started afresh, more than once
+    fresh._recent.cache_clear()  # analyse the known text again, not from the cache
+    after = fresh.analyze(known)
+    assert after == before and "@icat" in [t.value for t in after.terms]
+    assert {"SYMBOL", "DATE"} <= {e.label for e in after.entities}
