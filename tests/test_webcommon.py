@@ -275,3 +275,23 @@ async def test_a_memoised_answer_keeps_one_context_object_for_every_conversation
     assert first is second
     kept = store.get_now("chat-a")
     assert kept is not None and kept is store.get_now("chat-b") and kept == Context.after(first)
+
+
+async def test_a_batch_stopped_by_the_process_leaves_no_request_waiting(core: Core) -> None:
+    class Stopping(CountingCore):
+        def answer(self, text: str, context: Context | None = None) -> Answer:
+            if text == "stop":
+                raise KeyboardInterrupt
+            return super().answer(text, context)
+
+    answerer = Answerer(Stopping(core), Metrics(), MemoryContexts(), CountingExecutor())
+    loop = asyncio.get_running_loop()
+    replies = [loop.create_future() for _ in range(3)]
+    answerer._batch = [(lambda text=text: answerer._timed(text, None), reply)  # type: ignore[misc]
+                       for text, reply in zip(("when is World Day?", "stop", "who sponsors it?"), replies, strict=True)]
+    with pytest.raises(KeyboardInterrupt):
+        answerer._run_batch()
+    assert "30 July" in replies[0].result()[0].text
+    for reply in replies[1:]:
+        with pytest.raises(RuntimeError, match="answering stopped"):
+            reply.result()

@@ -301,13 +301,18 @@ class Answerer:
     def _run_batch(self) -> None:
         """Run every queued piece of work in order, settling each one's future (a cancelled request is skipped)."""
         batch, self._batch = self._batch, []
-        for work, reply in batch:
+        for index, (work, reply) in enumerate(batch):
             if reply.done():
                 continue
             try:
                 reply.set_result(work())
             except Exception as exc:  # the core never raises; if it did, only its own request fails
                 reply.set_exception(exc)
+            except BaseException:  # the process is stopping: no request may wait for ever
+                for _, waiting in batch[index:]:
+                    if not waiting.done():
+                        waiting.set_exception(RuntimeError("answering stopped"))
+                raise
 
     async def _record(self, platform: str, key: str | None, answer: Answer, seconds: float,
                       previous: Context | None, user: str = "") -> None:
