@@ -287,7 +287,7 @@ async def test_a_batch_stopped_by_the_process_leaves_no_request_waiting(core: Co
     answerer = Answerer(Stopping(core), Metrics(), MemoryContexts(), CountingExecutor())
     loop = asyncio.get_running_loop()
     replies = [loop.create_future() for _ in range(3)]
-    answerer._batch = [(lambda text=text: answerer._timed(text, None), reply)  # type: ignore[misc]
+    answerer._batch = [(lambda text=text: answerer._timed(text, None), reply)
                        for text, reply in zip(("when is World Day?", "stop", "who sponsors it?"), replies, strict=True)]
     with pytest.raises(KeyboardInterrupt):
         answerer._run_batch()
