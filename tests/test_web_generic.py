@@ -31,6 +31,7 @@ from tests.fakes.web_harness import (
     Stack,
     free_socket,
     json_body,
+    make_config,
     mention_event,
     plain_answer,
     raw_request,
@@ -320,6 +321,7 @@ def test_resbot_serve_honours_port_and_stops_on_sigterm() -> None:
         # uvicorn shuts down gracefully, then re-raises SIGTERM so supervisors see the signal
         assert proc.returncode in (0, -signal.SIGTERM), output
         assert "Application shutdown complete" in output
+        assert "POST /mattermost HTTP/1.1" not in output  # no access log by default (web.access_log)
         assert "Slack routes disabled: SLACK_SIGNING_SECRET is not set" in output
         assert "Traceback" not in output
     finally:
@@ -453,3 +455,20 @@ async def test_fuzzed_payloads_never_get_a_5xx() -> None:
                 reply = await st.post(path, content=body, headers=headers)
                 assert reply.status_code < 500, (i, path, payload, reply.text)
         assert (await st.get("/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, False), (False, False), (True, True)])
+def test_the_access_log_is_off_unless_config_turns_it_on(value: bool | None, expected: bool) -> None:
+    from bot.channels.web import _access_log, server_config
+
+    config = make_config() if value is None else make_config(access_log=value)
+    assert _access_log(config) is expected
+    assert server_config(lambda: None, "127.0.0.1", 1, _access_log(config)).access_log is expected  # type: ignore[arg-type]
+
+
+def test_a_malformed_access_log_setting_is_a_config_error() -> None:
+    from bot.channels.web import _access_log
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"web\.access_log must be true or false, got 'yes'"):
+        _access_log(make_config(access_log="yes"))
