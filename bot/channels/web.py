@@ -320,11 +320,12 @@ def create_app(config: Config, core: AnswerCore, *, clock: Callable[[], float] =
         body, content_type = metrics.exposition(request.headers.get("accept"))
         return Response(body, headers={"Content-Type": content_type})
 
-    parts.routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
-    _add_feedback(parts, config, answerer)
+    # Starlette tries routes in order, one regular expression each: the busiest come first.
     _add_slack(parts, config, answerer, tasks, clock, slack_client, state)
     _add_chatops(parts, config, answerer, state)
     _add_telegram(parts, config, core, state, telegram_app, answerer.log)
+    parts.routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+    _add_feedback(parts, config, answerer)
     _add_page(parts, config, answerer, document, state)  # after the webhooks: their routes match first
 
     @asynccontextmanager
