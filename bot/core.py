@@ -169,7 +169,8 @@ class Core:
         countries = _countries_path(config)
         with config.reading("content.countries", countries):
             self.shapes = ShapeAnswers(kit, self.structure.directives, countries)
-        self.follow_ups = FollowUps(analyzer, self.shapes.reader, self.templates.detail_words)
+        self.follow_ups = FollowUps(analyzer, self.shapes.reader, self.templates.detail_words,
+                                   self.templates.document_names)
         self.clauses = derived.clauses
         kinds, factual_answers = load_typed(config.path("templates"))
         self.typed = TypedAnswers(document, analyzer, kinds, factual_answers,

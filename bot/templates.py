@@ -40,6 +40,7 @@ class Templates:
     named_lists: tuple[dict[str, Any], ...] = ()
     overview_verbs: dict[str, str] = field(default_factory=dict)
     detail_words: tuple[str, ...] = ()
+    document_names: tuple[str, ...] = ()  # "this resolution", "the text": the resolution itself, no pronoun
     event_nouns: frozenset[str] = frozenset()
     question_typos: dict[str, str] = field(default_factory=dict)
     count_types: dict[str, str] = field(default_factory=dict)
@@ -97,6 +98,7 @@ def parse_templates(data: dict[str, Any]) -> Templates:
         named_lists=tuple(dict(d) for d in data.get("named_lists") or ()),
         overview_verbs={str(k): str(v) for k, v in (data.get("overview_verbs") or {}).items()},
         detail_words=tuple(str(w) for w in data.get("detail_words") or ()),
+        document_names=tuple(str(w) for w in data.get("document_names") or ()),
         event_nouns=frozenset(str(w).lower() for w in data.get("event_nouns") or ()),
         question_typos={str(k).lower(): str(v) for k, v in (data.get("question_typos") or {}).items()},
         count_types={str(k).lower(): str(v) for k, v in (data.get("count_types") or {}).items()},

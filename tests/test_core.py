@@ -286,3 +286,27 @@ def test_a_polite_follow_up_uses_the_conversation(core: Core) -> None:
     polite = core.answer("thanks! when was it adopted?", Context.after(first))
     bare = core.answer("when was it adopted?", Context.after(first))
     assert polite.citations[0].id == bare.citations[0].id
+
+
+def test_a_question_that_names_the_resolution_is_no_follow_up_of_the_last_subject(core: Core) -> None:
+    before = Context.after(core.answer("what was the Bangkok meeting about?"))
+    for question in ("what is this resolution about?", "who are the sponsors of this draft?",
+                     "when was this document issued?", "whats the purpose of this text"):
+        assert core.answer(question, context=before) == core.answer(question), question
+    held = core.answer("when was it held?", context=before)  # a pronoun of its own: still a follow-up
+    assert "OP19" in held.text and held != core.answer("when was it held?")
+    about = core.answer("what does the resolution say about it?", context=before)
+    assert about != core.answer("what does the resolution say about it?")
+
+
+def test_stand_alone_questions_asked_after_an_unrelated_answer_mostly_get_the_same_answer(core: Core) -> None:
+    from bot.courtesy_eval import stand_alone_questions
+
+    earlier = [Context.after(core.answer(q)) for q in ("when is World Day?", "what was the Bangkok meeting about?",
+                                                        "informal network of national rapporteurs?",
+                                                        "is Mexico a sponsor?")]
+    questions = stand_alone_questions(core.config.path("eval").parent)
+    same = sum(core.answer(q, context=c).text == core.answer(q).text for q in questions for c in earlier)
+    # 97.9% measured (3,193 of 3,260); 96.7% before questions naming the resolution stopped counting
+    # as follow-ups. The rest is mostly "explain it simply" and "what does it welcome?": ambiguous.
+    assert same / (len(questions) * len(earlier)) >= 0.975

@@ -29,10 +29,13 @@ MAX_ELLIPTIC_TERMS = 2  # a follow-up with more words of its own than this stand
 class FollowUps:
     """Rewrites a follow-up as a standalone question from the conversation's last answer."""
 
-    def __init__(self, analyzer: Analyzer, reader: ShapeReader, detail_words: tuple[str, ...] = ()) -> None:
+    def __init__(self, analyzer: Analyzer, reader: ShapeReader, detail_words: tuple[str, ...] = (),
+                 document_names: tuple[str, ...] = ()) -> None:
         self.analyzer = analyzer
         self.reader = reader
         self.detail_words = frozenset(analyzer.stem(w) for w in detail_words)
+        names = "|".join(re.escape(n) for n in sorted(document_names, key=len, reverse=True))
+        self._document_name = re.compile(rf"\b(?:{names})\b", re.I) if names else None
         rules = getattr(analyzer.nlp.tokenizer, "rules", None) or {}
         self._special = frozenset(word.lower() for word in rules)  # "youre" is two tokens
 
@@ -76,6 +79,10 @@ class FollowUps:
         if shape is not None and named and not _PRONOUN.fullmatch(shape.subject):
             return False  # "was Mexico one of the sponsors": it names its own subject
         own = _DOCUMENT_PRONOUN.sub(" ", text)
+        if self._document_name is not None:
+            named_document = self._document_name.sub(" ", own)
+            if named_document != own and not _PRONOUN.search(named_document):
+                return False  # "what is this resolution about?": its subject is the resolution itself
         if not _PRONOUN.search(own) and self._has_content_word(own):
             return False  # the common case, told without analysing the text
         terms = [t for t in self.analyzer.terms(self.analyzer.strip_stop_phrases(own))
